@@ -1,0 +1,3 @@
+from forecasting.cli import main
+
+main()
