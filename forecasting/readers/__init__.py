@@ -1,0 +1,1 @@
+"""Readers: every MOENV hourly format into hourly frames (see ``base.ReadResult``)."""
