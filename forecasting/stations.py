@@ -32,12 +32,7 @@ def bundled_registry() -> pd.DataFrame:
 
 def _normalise_name(name: str) -> str:
     """Fold the variants seen in MOENV files: padding, 台/臺, ASCII brackets."""
-    return (
-        name.strip()
-        .replace("台", "臺")
-        .replace("(", "（")
-        .replace(")", "）")
-    )
+    return name.strip().replace("台", "臺").replace("(", "（").replace(")", "）")
 
 
 def site_id_for_name(name: str, registry: pd.DataFrame | None = None) -> str:
@@ -76,3 +71,69 @@ def station_info(site_id: str, registry: pd.DataFrame | None = None) -> dict:
             "`aqi-forecast stations` or GET /stations"
         )
     return row.iloc[0].to_dict()
+
+
+def _seen_frame(seen: pd.DataFrame) -> pd.DataFrame:
+    """Stations of a reader's result in registry columns, one row per id."""
+    frame = pd.DataFrame(index=range(len(seen)))
+    for name in REGISTRY_COLUMNS:
+        if name in seen.columns:
+            frame[name] = seen[name].to_numpy()
+        else:
+            frame[name] = None
+    frame["site_id"] = frame["site_id"].astype(str).str.strip()
+    for name in ("name_zh", "name_en", "county"):
+        values = frame[name].astype(object)
+        frame[name] = values.where(values.notna(), None)
+    for name in ("latitude", "longitude"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    return frame.drop_duplicates("site_id", keep="last")
+
+
+def merge_seen_stations(
+    before: pd.DataFrame | None, seen: pd.DataFrame
+) -> pd.DataFrame:
+    """Merge stations met in a source into the stations met so far.
+
+    A field the new source gives replaces the one kept; a field it lacks keeps
+    the value already known.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`REGISTRY_COLUMNS`, one row per ``site_id``, sorted by id.
+    """
+    new = _seen_frame(seen).set_index("site_id")
+    if before is None or before.empty:
+        merged = new
+    else:
+        merged = new.combine_first(_seen_frame(before).set_index("site_id"))
+    merged = merged.reset_index().loc[:, list(REGISTRY_COLUMNS)]
+    merged = _seen_frame(merged)
+    order = merged["site_id"].map(lambda s: (len(s), s))
+    return merged.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+
+
+def merge_registry(seen: pd.DataFrame | None) -> pd.DataFrame:
+    """Return the bundled registry completed by stations met in sources.
+
+    A bundled station keeps its bundled fields; one that is missing there is
+    filled from the sources. A station known only from sources is appended with
+    ``name_en`` None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`REGISTRY_COLUMNS`, bundled stations first, then the others by id.
+    """
+    bundled = bundled_registry().copy()
+    if seen is None or seen.empty:
+        return bundled
+    seen = _seen_frame(seen)
+    known = seen["site_id"].isin(bundled["site_id"])
+    filler = seen.loc[known].set_index("site_id")
+    merged = bundled.set_index("site_id").combine_first(filler)
+    merged = merged.loc[bundled["site_id"]].reset_index()
+    extra = seen.loc[~known].assign(name_en=None)
+    merged = pd.concat([merged, extra], ignore_index=True)
+    return merged.loc[:, list(REGISTRY_COLUMNS)]
