@@ -1,0 +1,225 @@
+"""Commands ``backtest``, ``compare`` and ``promote`` of ``aqi-forecast``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecasting.cli_options import HomeOption, StationsOption
+
+StartOption = Annotated[
+    str | None,
+    typer.Option("--start", help="First issue hour, ISO 8601 (naive = Asia/Taipei)."),
+]
+EndOption = Annotated[
+    str | None,
+    typer.Option("--end", help="Last issue hour, ISO 8601, inclusive."),
+]
+NoMlflowOption = Annotated[
+    bool, typer.Option("--no-mlflow", help="Do not record the backtest in MLflow.")
+]
+
+
+def _fail(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[red]{message}[/red]", highlight=False)
+    raise typer.Exit(code=2)
+
+
+def _store(home: Path | None):
+    from forecasting.config import get_settings
+    from forecasting.store import HourlyStore
+
+    settings = get_settings(home)
+    return settings, HourlyStore(settings.store_dir)
+
+
+def _require(value: str | None, name: str) -> str:
+    if value is None:
+        _fail(f"{name} is required: give the hour as ISO 8601, e.g. 2026-08-02T00:00")
+    return value
+
+
+def backtest(
+    start: StartOption = None,
+    end: EndOption = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Forecast CSV to write; report beside it.")
+    ] = Path("backtest.csv"),
+    model: Annotated[
+        str,
+        typer.Option("--model", help="champion, challenger or an MLflow run id."),
+    ] = "champion",
+    home: HomeOption = None,
+    stations: StationsOption = None,
+    no_mlflow: NoMlflowOption = False,
+) -> None:
+    """Forecast at every hour from START to END for every station and score it.
+
+    Writes the forecasts (one row per station, issue hour and horizon) to OUT,
+    the Markdown report, figures and score tables next to it, and records the
+    run in MLflow (experiment "backtests").
+    """
+    from rich.console import Console
+
+    from forecasting.errors import ForecastingError
+    from training.backtest import run_backtest, write_csv
+
+    console = Console()
+    try:
+        settings, store = _store(home)
+        result = run_backtest(
+            store, _require(start, "--start"), _require(end, "--end"), stations, model
+        )
+        write_csv(result.forecasts, out)
+        files = _report_files(result, out)
+        if not no_mlflow:
+            from training.backtest_mlflow import log_backtest
+
+            run_id = log_backtest(result, settings, files)
+            console.print(f"MLflow run {run_id} (experiment backtests)")
+    except ForecastingError as error:
+        _fail(str(error))
+    _print_horizons(console, result)
+    console.print(f"forecasts: {out}\nreport: {files[1]}")
+
+
+def _report_files(result, out: Path) -> list[Path]:
+    from training.report import write_report
+
+    report = write_report(result, out)
+    stem = Path(out).stem
+    extras = sorted(p for p in report.parent.glob(f"{stem}.*") if p != report)
+    return [Path(out), report] + [p for p in extras if p != Path(out)]
+
+
+def _print_horizons(console, result) -> None:
+    from rich.table import Table
+
+    from training.report import horizon_table
+
+    frame = horizon_table(result)
+    table = Table(title=f"backtest of {result.model_ref}: scores by horizon")
+    shown = [
+        "horizon",
+        "mae_model",
+        "mae_persistence",
+        "mae_same_hour_yesterday",
+        "mae_climatology",
+        "skill",
+        "coverage",
+        "csi",
+        "csi_persistence",
+        "n_scored",
+    ]
+    for column in shown:
+        table.add_column(column, justify="right")
+    for row in frame.loc[:, shown].itertuples(index=False):
+        table.add_row(*[_cell(v) for v in row])
+    console.print(table)
+    head = result.headline
+    console.print(
+        f"mean MAE h1-12: model {head['mae_mean']:.2f}, persistence "
+        f"{head['persistence_mae_mean']:.2f}; skill {head['skill_mean']:.3f}; "
+        f"rows scored {int(head['n_scored'])} of {int(head['n_expected'])}"
+    )
+
+
+def _cell(value) -> str:
+    import math
+
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.2f}"
+    return str(value)
+
+
+def _print_frame(console, frame, title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*[_cell(v) for v in row])
+    console.print(table)
+
+
+def compare(
+    refs: Annotated[
+        list[str], typer.Argument(help="Models: champion, challenger or run ids.")
+    ],
+    start: StartOption = None,
+    end: EndOption = None,
+    home: HomeOption = None,
+    stations: StationsOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the table as CSV here.")
+    ] = None,
+) -> None:
+    """Backtest two or more models on the same rows and show them side by side."""
+    from rich.console import Console
+
+    from forecasting.errors import ForecastingError
+    from training.compare import compare as run_compare
+
+    console = Console()
+    if len(refs) < 2:
+        _fail("compare needs at least two models, e.g. `compare champion challenger`")
+    try:
+        _, store = _store(home)
+        table, _ = run_compare(
+            store, refs, _require(start, "--start"), _require(end, "--end"), stations
+        )
+    except ForecastingError as error:
+        _fail(str(error))
+    _print_frame(console, table, "models side by side (same rows)")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+        console.print(f"table: {out}")
+
+
+def promote(
+    metric: Annotated[
+        str, typer.Option("--metric", help="mae (the rule) or rmse.")
+    ] = "mae",
+    start: StartOption = None,
+    end: EndOption = None,
+    home: HomeOption = None,
+    stations: StationsOption = None,
+) -> None:
+    """Make the challenger champion only if its mean MAE over horizons 1-12 is lower.
+
+    Both models are backtested on the same rows (default window: the last week
+    of the store); both figures are printed whatever the outcome.
+    """
+    from rich.console import Console
+
+    from forecasting.errors import ForecastingError
+    from training.compare import promote as run_promote
+
+    console = Console()
+    try:
+        settings, store = _store(home)
+        decision = run_promote(store, settings, metric, start, end, stations)
+    except ForecastingError as error:
+        _fail(str(error))
+    _print_frame(console, decision.table, "challenger vs champion (same rows)")
+    champion = (
+        f"{decision.champion:.3f} (v{decision.champion_version})"
+        if decision.champion is not None
+        else "none"
+    )
+    console.print(
+        f"mean {decision.metric} h1-12: challenger {decision.challenger:.3f} "
+        f"(v{decision.challenger_version}), champion {champion}"
+    )
+    if decision.promoted:
+        console.print(
+            f"[green]champion -> version {decision.challenger_version}[/green]"
+        )
+    else:
+        console.print("[yellow]challenger did not win; champion unchanged[/yellow]")

@@ -1,0 +1,104 @@
+"""Record a backtest in MLflow: one run per backtest, scores as metrics, files as
+artifacts."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+from forecasting.config import Settings
+from training.backtest import BacktestResult
+
+logger = logging.getLogger(__name__)
+
+#: MLflow experiment of the backtests.
+EXPERIMENT = "backtests"
+
+
+def experiment_id(settings: Settings, name: str = EXPERIMENT) -> str:
+    """Return the id of experiment ``name``, creating it with artifacts under
+    ``settings.artifact_root / name`` if it does not exist.
+
+    Returns
+    -------
+    str
+        The experiment id.
+    """
+    import mlflow
+
+    mlflow.set_tracking_uri(settings.mlflow_uri)
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    location = (Path(settings.artifact_root) / name).resolve().as_uri()
+    return mlflow.create_experiment(name, artifact_location=location)
+
+
+def _metrics(result: BacktestResult) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for row in result.by_horizon.itertuples(index=False):
+        prefix = "" if row.predictor == "model" else f"{row.predictor}_"
+        h = f"h{int(row.horizon):02d}"
+        metrics[f"{prefix}mae_{h}"] = row.mae
+        if row.predictor == "model":
+            for name in ("rmse", "bias", "skill", "coverage", "band_hit", "csi"):
+                metrics[f"{name}_{h}"] = getattr(row, name)
+            metrics[f"brier_{h}"] = row.brier
+        elif row.predictor == "persistence":
+            metrics[f"persistence_csi_{h}"] = row.csi
+    metrics |= result.headline
+    metrics["forecast_seconds"] = result.seconds
+    return {k: float(v) for k, v in metrics.items() if not math.isnan(float(v))}
+
+
+def log_backtest(
+    result: BacktestResult,
+    settings: Settings,
+    files: list[Path],
+    run_name: str | None = None,
+) -> str:
+    """Log one backtest as an MLflow run of experiment :data:`EXPERIMENT`.
+
+    Parameters
+    ----------
+    result:
+        The finished backtest.
+    settings:
+        Where MLflow lives (``settings.mlflow_uri``, ``settings.artifact_root``).
+    files:
+        Files to attach (the CSV, the report and its figures).
+    run_name:
+        Name of the run; default ``backtest-<model ref>``.
+
+    Returns
+    -------
+    str
+        The MLflow run id.
+
+    Raises
+    ------
+    mlflow.exceptions.MlflowException
+        When the tracking store cannot be reached or written.
+    """
+    import mlflow
+
+    experiment = experiment_id(settings)
+    stations = ",".join(result.stations)
+    params = {
+        "model_ref": result.model_ref,
+        "start": result.start.isoformat(),
+        "end": result.end.isoformat(),
+        "n_stations": len(result.stations),
+        "stations": stations if len(stations) <= 500 else stations[:497] + "...",
+    }
+    params |= {f"model_{k}": v for k, v in result.model_info.items()}
+    with mlflow.start_run(
+        experiment_id=experiment, run_name=run_name or f"backtest-{result.model_ref}"
+    ) as run:
+        mlflow.log_params(params)
+        mlflow.log_metrics(_metrics(result))
+        for path in files:
+            mlflow.log_artifact(str(path))
+    logger.info("backtest logged to MLflow run %s", run.info.run_id)
+    return run.info.run_id
