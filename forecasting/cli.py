@@ -20,3 +20,8 @@ app = typer.Typer(
 def main() -> None:
     """Entry point used by ``python -m forecasting``."""
     app()
+
+
+import training.cli  # noqa: E402
+
+app.command("train")(training.cli.train)

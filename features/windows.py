@@ -1,0 +1,273 @@
+"""Feature rows as of an issue hour, built from a station's complete hourly grid.
+
+Every feature of the row for ``(site_id, issued_at)`` reads only values at or
+before ``issued_at``: lags shift the grid forward, rolling windows end at
+``issued_at``. The calendar of the TARGET hour (:func:`target_calendar`) is the
+only look at the future, and it is known in advance.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as _time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.grid import complete_grid, observed_aqi, observed_moving_values, wind_uv
+from forecasting.schema import MOVING_VALUES
+
+logger = logging.getLogger(__name__)
+
+#: Pollutants whose hourly values enter the features (lags and rolling means).
+FEATURE_POLLUTANTS = ("pm2_5", "pm10", "o3", "no2", "so2", "co")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """What a feature row holds; stored in the model bundle so serving rebuilds it.
+
+    Attributes
+    ----------
+    aqi_lags:
+        Hours back of the observed AQI (0 = the value at ``issued_at``).
+    pollutant_lags:
+        Hours back of each pollutant in ``pollutants``.
+    windows:
+        Lengths (hours) of the rolling means of AQI and pollutants, ending at
+        ``issued_at``; a mean needs at least half its hours present.
+    pollutants:
+        Hourly concentration columns used.
+    last_aqi_hours:
+        How far back (hours) the last observed AQI may be carried forward to
+        serve as the persistence forecast and the base of change targets.
+    """
+
+    aqi_lags: tuple[int, ...] = tuple(range(25)) + (36, 48)
+    pollutant_lags: tuple[int, ...] = (0, 1, 2, 3, 6, 12, 24)
+    windows: tuple[int, ...] = (3, 6, 12, 24)
+    pollutants: tuple[str, ...] = FEATURE_POLLUTANTS
+    last_aqi_hours: int = 3
+
+    @property
+    def history_hours(self) -> int:
+        """Hours of history before ``issued_at`` the features need (moving values
+        of the oldest lag included)."""
+        return max(max(self.aqi_lags), max(self.pollutant_lags)) + 24 + 1
+
+    def to_dict(self) -> dict:
+        """The spec as plain JSON-able data (tuples as lists)."""
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FeatureSpec:
+        """Rebuild a spec written by :meth:`to_dict`."""
+        return cls(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        )
+
+
+DEFAULT_SPEC = FeatureSpec()
+
+
+def _rolling_mean(values: pd.Series, sites: pd.Series, window: int) -> pd.Series:
+    """Mean of the last ``window`` hours per station, NaN-tolerant (half needed)."""
+    return (
+        values.groupby(sites, sort=False)
+        .rolling(window, min_periods=max(1, window // 2))
+        .mean()
+        .reset_index(level=0, drop=True)
+        .sort_index()
+    )
+
+
+def build_features(
+    hourly: pd.DataFrame, spec: FeatureSpec = DEFAULT_SPEC
+) -> pd.DataFrame:
+    """Feature rows for every station and every hour of its complete grid.
+
+    Parameters
+    ----------
+    hourly:
+        An hourly frame (any order, gaps allowed) as ``HourlyStore.read`` returns.
+    spec:
+        Which lags and windows to build.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per station and grid hour: ``site_id``, ``issued_at`` (the hour
+        the row describes), ``aqi_last`` (last observed AQI at most
+        ``spec.last_aqi_hours`` old; the persistence forecast), ``has_data``
+        (the row existed in ``hourly``), then the feature columns of
+        :func:`feature_names` minus the target-calendar ones. Every value of the
+        row for ``issued_at`` t depends only on ``hourly`` rows at or before t.
+
+    Raises
+    ------
+    ValidationError
+        From :func:`features.grid.complete_grid` for a malformed frame.
+    """
+    started = _time.perf_counter()
+    present = hourly[["site_id", "time"]].assign(has_data=True)
+    grid = complete_grid(hourly)
+    grid = grid.merge(present, on=["site_id", "time"], how="left")
+    sites = grid["site_id"]
+    group = sites.ne(sites.shift()).cumsum()
+
+    def lag(series: pd.Series, hours: int) -> pd.Series:
+        return series.groupby(group, sort=False).shift(hours) if hours else series
+
+    columns: dict[str, pd.Series] = {
+        "site_id": sites,
+        "issued_at": grid["time"],
+    }
+    aqi = observed_aqi(grid)
+    columns["aqi_last"] = aqi.groupby(group, sort=False).ffill(
+        limit=spec.last_aqi_hours
+    )
+    columns["has_data"] = grid["has_data"].eq(True)
+
+    for hours in spec.aqi_lags:
+        columns[f"aqi_lag{hours}"] = lag(aqi, hours)
+    for window in spec.windows:
+        columns[f"aqi_mean{window}h"] = _rolling_mean(aqi, group, window)
+
+    for name in spec.pollutants:
+        values = (
+            pd.to_numeric(grid[name], errors="coerce").astype("float64")
+            if name in grid.columns
+            else pd.Series(np.nan, index=grid.index)
+        )
+        for hours in spec.pollutant_lags:
+            columns[f"{name}_lag{hours}"] = lag(values, hours)
+        for window in spec.windows:
+            columns[f"{name}_mean{window}h"] = _rolling_mean(values, group, window)
+
+    moving = observed_moving_values(grid)
+    for name in MOVING_VALUES:
+        columns[name] = moving[name]
+
+    speed = grid["wind_speed"] if "wind_speed" in grid else grid.get("ws_hr")
+    direction = grid["wind_direc"] if "wind_direc" in grid else grid.get("wd_hr")
+    if speed is None or direction is None:
+        speed = direction = pd.Series(np.nan, index=grid.index)
+    uv = wind_uv(speed, direction)
+    for name in ("wind_u", "wind_v"):
+        columns[name] = uv[name]
+        columns[f"{name}_mean3h"] = _rolling_mean(uv[name], group, 3)
+
+    hour = grid["time"].dt.hour.to_numpy()
+    columns["hour_sin"] = pd.Series(np.sin(2 * np.pi * hour / 24), index=grid.index)
+    columns["hour_cos"] = pd.Series(np.cos(2 * np.pi * hour / 24), index=grid.index)
+    columns["day_of_week"] = grid["time"].dt.dayofweek.astype("float64")
+
+    out = pd.DataFrame(columns)
+    logger.info(
+        "build_features: %d stations, %d issue hours, %d features in %.2f s",
+        sites.nunique(),
+        len(out),
+        len(out.columns) - 4,
+        _time.perf_counter() - started,
+    )
+    return out
+
+
+def target_calendar(issued_at: pd.Series, horizon: int) -> pd.DataFrame:
+    """Calendar features of the target hour ``issued_at + horizon`` hours.
+
+    Parameters
+    ----------
+    issued_at:
+        Tz-aware issue hours (Asia/Taipei).
+    horizon:
+        Hours ahead, 1..12.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``target_hour_sin``, ``target_hour_cos`` of the target hour of day, on
+        ``issued_at``'s index.
+    """
+    hour = (issued_at + pd.Timedelta(hours=horizon)).dt.hour.to_numpy()
+    return pd.DataFrame(
+        {
+            "target_hour_sin": np.sin(2 * np.pi * hour / 24),
+            "target_hour_cos": np.cos(2 * np.pi * hour / 24),
+        },
+        index=issued_at.index,
+    )
+
+
+def feature_names(spec: FeatureSpec = DEFAULT_SPEC) -> list[str]:
+    """Model input columns in order: window features, then target calendar.
+
+    Returns
+    -------
+    list[str]
+        The columns a booster is trained on, in the order it expects them.
+    """
+    names = [f"aqi_lag{h}" for h in spec.aqi_lags]
+    names += [f"aqi_mean{w}h" for w in spec.windows]
+    for name in spec.pollutants:
+        names += [f"{name}_lag{h}" for h in spec.pollutant_lags]
+        names += [f"{name}_mean{w}h" for w in spec.windows]
+    names += list(MOVING_VALUES)
+    names += ["wind_u", "wind_u_mean3h", "wind_v", "wind_v_mean3h"]
+    names += ["hour_sin", "hour_cos", "day_of_week"]
+    names += ["target_hour_sin", "target_hour_cos"]
+    return names
+
+
+def horizon_matrix(
+    features: pd.DataFrame, horizon: int, spec: FeatureSpec = DEFAULT_SPEC
+) -> np.ndarray:
+    """The float32 model input for one horizon, columns as :func:`feature_names`.
+
+    Parameters
+    ----------
+    features:
+        Rows from :func:`build_features`.
+    horizon:
+        Hours ahead, 1..12.
+    spec:
+        The spec the rows were built with.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(features), len(feature_names(spec)))``.
+    """
+    calendar = target_calendar(features["issued_at"], horizon)
+    names = feature_names(spec)
+    frame = pd.concat([features[names[:-2]], calendar], axis=1)
+    return frame.to_numpy(dtype="float32", na_value=np.nan)
+
+
+def targets(features: pd.DataFrame, horizons: tuple[int, ...]) -> pd.DataFrame:
+    """Observed AQI at ``issued_at + h`` for each horizon, NaN where unknown.
+
+    Parameters
+    ----------
+    features:
+        Rows from :func:`build_features` (complete grid, sorted).
+    horizons:
+        Hours ahead.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``y_h01`` .. on ``features``' index: the AQI observed ``h`` hours
+        after the row's ``issued_at`` at the same station (the future: only for
+        training and scoring).
+    """
+    sites = features["site_id"]
+    group = sites.ne(sites.shift()).cumsum()
+    aqi = features["aqi_lag0"]
+    return pd.DataFrame(
+        {f"y_h{h:02d}": aqi.groupby(group, sort=False).shift(-h) for h in horizons},
+        index=features.index,
+    )

@@ -1,0 +1,360 @@
+"""Train every station's boosters from the hourly store and log them to MLflow.
+
+Design (direct strategy, per-station models):
+
+* One LightGBM booster per station and horizon 1..12, each fed the window
+  features as of ``issued_at`` plus the calendar of its target hour. A direct
+  model per horizon never feeds its own errors back (no recursion), lets each
+  horizon pick its own features (the last AQI dominates at 1 h, the daily cycle
+  at 12 h), and trains in a fraction of a second on ~700 rows.
+* Per horizon the target is either the AQI level or its change from the last
+  observed AQI, whichever scored the lower validation MAE (``target="auto"``).
+* Time-ordered split per station: the last 20 % of issue hours validate; training
+  rows end 12 hours before the first validation hour, so no training target
+  falls inside the validation period. Early stopping on the validation MAE,
+  then a refit on all rows with the early-stopped number of rounds.
+* Validation residuals calibrate the intervals and band probabilities
+  (:mod:`training.intervals`).
+* One thread per booster; stations train in parallel worker processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as _time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pandas as pd
+
+from features import DEFAULT_SPEC, FeatureSpec, build_features, feature_names, targets
+from forecasting.config import Settings, get_settings
+from forecasting.errors import StoreError
+from forecasting.schema import HORIZONS
+from training.bundle import ForecastBundle, StationModel
+from training.fit import LGB_PARAMS, NUM_BOOST_ROUND, StationFit, fit_station
+
+logger = logging.getLogger(__name__)
+
+
+class HourlySource(Protocol):
+    """What training needs from the store: ``HourlyStore.read``."""
+
+    def read(
+        self,
+        stations: list[str] | None = None,
+        start: str | pd.Timestamp | None = None,
+        end: str | pd.Timestamp | None = None,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame: ...
+
+
+@dataclass
+class TrainingResult:
+    """What a training produced, for the CLI and for experiments.
+
+    Attributes
+    ----------
+    run_id:
+        MLflow run id.
+    version:
+        Registered model version (string, as MLflow gives it).
+    bundle:
+        The trained bundle.
+    scores:
+        One row per station and horizon: ``val_mae``, ``persistence_mae``,
+        ``val_mae_level``, ``val_mae_change``, ``mode``, ``n_train``,
+        ``n_valid``, ``rounds``.
+    skipped:
+        Station id -> why it got no model.
+    span:
+        First and last hour of the data trained on.
+    seconds:
+        Wall-clock seconds: ``features``, ``fit``, ``mlflow``.
+    """
+
+    run_id: str
+    version: str
+    bundle: ForecastBundle
+    scores: pd.DataFrame
+    skipped: dict[str, str] = field(default_factory=dict)
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def horizon_table(self) -> pd.DataFrame:
+        """Network mean validation MAE and persistence MAE per horizon.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``horizon``; columns ``val_mae``, ``persistence_mae``,
+            ``skill`` (1 - val_mae / persistence_mae).
+        """
+        table = self.scores.groupby("horizon")[["val_mae", "persistence_mae"]].mean()
+        table["skill"] = 1 - table["val_mae"] / table["persistence_mae"]
+        return table
+
+
+def read_training_data(
+    store: HourlySource,
+    stations: list[str] | None = None,
+    end: str | pd.Timestamp | None = None,
+    lookback_days: int | None = 365,
+) -> pd.DataFrame:
+    """Read the hourly history to train on.
+
+    Parameters
+    ----------
+    store:
+        An ``HourlyStore`` (anything with its ``read``).
+    stations:
+        Station ids; ``None`` for every station in the store.
+    end:
+        Last hour to use (inclusive); ``None`` for all.
+    lookback_days:
+        Keep only this many days before each station's last hour (older years
+        of the multi-year stations are far from today's network); ``None``
+        keeps everything.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Hourly frame sorted by station and time.
+
+    Raises
+    ------
+    StoreError
+        If the store has no rows for the request.
+    """
+    hourly = store.read(stations=stations, end=end)
+    if hourly.empty:
+        raise StoreError(
+            f"store has no hourly rows for stations {stations or 'all'} up to "
+            f"{end or 'the latest hour'}; run `aqi-forecast ingest` first"
+        )
+    if lookback_days is not None:
+        last = hourly.groupby("site_id")["time"].transform("max")
+        hourly = hourly[hourly["time"] > last - pd.Timedelta(days=lookback_days)]
+    return hourly.reset_index(drop=True)
+
+
+def fit_network(
+    hourly: pd.DataFrame,
+    spec: FeatureSpec = DEFAULT_SPEC,
+    horizons: tuple[int, ...] = HORIZONS,
+    n_jobs: int = 2,
+    target: str = "auto",
+    params: dict | None = None,
+    num_boost_round: int = NUM_BOOST_ROUND,
+    refit: bool = True,
+) -> tuple[list[StationFit], dict[str, float]]:
+    """Build features for every station and fit the stations in parallel.
+
+    Returns
+    -------
+    tuple
+        The per-station :class:`training.fit.StationFit` list (station order),
+        and seconds spent on ``features`` and ``fit``.
+    """
+    started = _time.perf_counter()
+    features = build_features(hourly, spec)
+    future = targets(features, horizons)
+    seconds = {"features": _time.perf_counter() - started}
+
+    jobs = [
+        (site, features.loc[rows.index], future.loc[rows.index])
+        for site, rows in features.groupby("site_id", sort=False)
+    ]
+    started = _time.perf_counter()
+    kwargs = dict(
+        spec=spec,
+        horizons=horizons,
+        target=target,
+        params=params,
+        num_boost_round=num_boost_round,
+        refit=refit,
+    )
+    if n_jobs == 1 or len(jobs) == 1:
+        fits = [fit_station(site, f, y, **kwargs) for site, f, y in jobs]
+    else:
+        from joblib import Parallel, delayed
+
+        fits = Parallel(n_jobs=n_jobs, backend="loky")(
+            delayed(fit_station)(site, f, y, **kwargs) for site, f, y in jobs
+        )
+    seconds["fit"] = _time.perf_counter() - started
+    logger.info(
+        "fit %d stations x %d horizons in %.1f s (%d jobs)",
+        len(jobs),
+        len(horizons),
+        seconds["fit"],
+        n_jobs,
+    )
+    return fits, seconds
+
+
+def bundle_from_fits(
+    fits: list[StationFit],
+    spec: FeatureSpec,
+    horizons: tuple[int, ...],
+    metadata: dict,
+) -> ForecastBundle:
+    """Gather the stations that got models into one :class:`ForecastBundle`."""
+    stations = {
+        fit.site_id: StationModel(
+            model_strings=fit.model_strings,
+            modes=fit.modes,
+            quantiles=fit.quantiles,
+            trained_through=fit.trained_through,
+        )
+        for fit in fits
+        if fit.skipped is None
+    }
+    return ForecastBundle(
+        stations=stations, spec=spec, horizons=horizons, metadata=metadata
+    )
+
+
+def run_training(
+    store: HourlySource,
+    stations: list[str] | None = None,
+    end: str | pd.Timestamp | None = None,
+    alias: str | None = "champion",
+    n_jobs: int = 2,
+    *,
+    settings: Settings | None = None,
+    spec: FeatureSpec = DEFAULT_SPEC,
+    horizons: tuple[int, ...] = HORIZONS,
+    target: str = "auto",
+    params: dict | None = None,
+    num_boost_round: int = NUM_BOOST_ROUND,
+    refit: bool = True,
+    lookback_days: int | None = 365,
+    run_name: str | None = None,
+) -> TrainingResult:
+    """Train every station with enough data, log one MLflow run, register it.
+
+    Parameters
+    ----------
+    store:
+        The hourly store (``HourlyStore``).
+    stations:
+        Station ids to train; ``None`` for all in the store.
+    end:
+        Last hour of data to use (inclusive), e.g. to keep a test period out.
+    alias:
+        Registry alias to point at the new version (``None``: register only).
+    n_jobs:
+        Worker processes (stations in parallel; one thread per booster).
+    settings:
+        Where MLflow lives (default :func:`forecasting.config.get_settings`).
+    spec, horizons, target, params, num_boost_round, refit, lookback_days:
+        See :func:`fit_network`, :func:`training.fit.fit_station` and
+        :func:`read_training_data`.
+    run_name:
+        MLflow run name.
+
+    Returns
+    -------
+    TrainingResult
+        ``run_id``, registered ``version``, the bundle and the scores.
+
+    Raises
+    ------
+    StoreError
+        If the store holds no data for the request, or no station had enough
+        data to train.
+    """
+    from training.registry import log_training
+
+    settings = settings or get_settings()
+    hourly = read_training_data(store, stations, end, lookback_days)
+    span = (hourly["time"].min(), hourly["time"].max())
+    logger.info(
+        "training %d stations on %d hourly rows, %s to %s",
+        hourly["site_id"].nunique(),
+        len(hourly),
+        span[0],
+        span[1],
+    )
+    fits, seconds = fit_network(
+        hourly, spec, horizons, n_jobs, target, params, num_boost_round, refit
+    )
+    skipped = {fit.site_id: fit.skipped for fit in fits if fit.skipped is not None}
+    for site, why in skipped.items():
+        logger.warning("station %s not trained: %s", site, why)
+    if len(skipped) == len(fits):
+        raise StoreError(
+            f"no station had enough data to train (need {168 + 48} usable hours); "
+            "ingest more hours or pick other --stations"
+        )
+
+    lgb_params = dict(params or LGB_PARAMS)
+    metadata = {
+        "span": [span[0].isoformat(), span[1].isoformat()],
+        "lightgbm": lgb_params,
+        "num_boost_round": num_boost_round,
+        "target": target,
+        "refit": refit,
+        "feature_names": feature_names(spec),
+    }
+    bundle = bundle_from_fits(fits, spec, horizons, metadata)
+    scores = pd.DataFrame([s for fit in fits for s in fit.scores])
+    valid_starts = {fit.site_id: fit.valid_start for fit in fits if not fit.skipped}
+
+    started = _time.perf_counter()
+    run_id, version = log_training(
+        bundle,
+        scores,
+        skipped=skipped,
+        valid_starts=valid_starts,
+        settings=settings,
+        alias=alias,
+        run_name=run_name,
+        n_jobs=n_jobs,
+    )
+    seconds["mlflow"] = _time.perf_counter() - started
+    bundle.metadata["run_id"] = run_id
+    logger.info(
+        "trained %d stations (%d skipped): run %s, version %s; "
+        "features %.1f s, fit %.1f s, mlflow %.1f s",
+        len(bundle.stations),
+        len(skipped),
+        run_id,
+        version,
+        seconds["features"],
+        seconds["fit"],
+        seconds["mlflow"],
+    )
+    return TrainingResult(
+        run_id=run_id,
+        version=version,
+        bundle=bundle,
+        scores=scores,
+        skipped=skipped,
+        span=span,
+        seconds=seconds,
+    )
+
+
+def train(
+    store: HourlySource,
+    stations: list[str] | None = None,
+    end: str | pd.Timestamp | None = None,
+    alias: str | None = "champion",
+    n_jobs: int = 2,
+    **options: object,
+) -> str:
+    """Train, log and register like :func:`run_training`; return the run id.
+
+    Returns
+    -------
+    str
+        The MLflow run id.
+
+    Raises
+    ------
+    StoreError
+        As :func:`run_training`.
+    """
+    return run_training(store, stations, end, alias, n_jobs, **options).run_id
