@@ -25,3 +25,8 @@ def main() -> None:
 import training.cli  # noqa: E402
 
 app.command("train")(training.cli.train)
+
+import serving.cli  # noqa: E402
+
+app.command("serve")(serving.cli.serve)
+app.command("forecast")(serving.cli.forecast)

@@ -1,0 +1,92 @@
+"""The BentoML service: ``bentoml serve serving.service:AqiForecast``.
+
+At start-up it loads one model set from the MLflow registry (``AQI_MODEL``,
+default the ``champion`` alias) and opens the hourly store under ``AQI_HOME``.
+Each request reads only the hours of the station asked about; the answers are
+built by :mod:`serving.answers`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time as clock
+
+import bentoml
+from fastapi import FastAPI
+from starlette.responses import JSONResponse
+
+from forecasting.config import get_settings
+from forecasting.errors import ModelNotFoundError, UnknownStationError
+from serving import answers
+from serving.schemas import (
+    CurrentAqiResponse,
+    ForecastResponse,
+    Station,
+    StationRequest,
+)
+
+log = logging.getLogger(__name__)
+
+#: Plain GET routes live on a FastAPI app mounted beside the BentoML APIs, which
+#: BentoML only exposes as POST.
+routes = FastAPI(title="AQI forecast: registry")
+
+
+def _not_found(exc: Exception) -> JSONResponse:
+    """Return a 404 in the same shape as BentoML's own validation errors."""
+    message = str(exc)
+    return JSONResponse(
+        {
+            "error": message,
+            "detail": [{"loc": ["station_id"], "msg": message, "type": "not_found"}],
+        },
+        status_code=404,
+    )
+
+
+@bentoml.service(name="aqi_forecast", workers=1, traffic={"timeout": 30})
+@bentoml.asgi_app(routes, path="/")
+class AqiForecast:
+    """12-hour AQI forecasts and the official current AQI of MOENV stations."""
+
+    def __init__(self) -> None:
+        from forecasting.store import HourlyStore
+        from training.registry import load_bundle
+
+        started = clock.perf_counter()
+        settings = get_settings()
+        self.model_ref = os.environ.get("AQI_MODEL", "champion")
+        self.store = HourlyStore(settings.store_dir)
+        self.bundle = load_bundle(self.model_ref, settings)
+        self.model = answers.model_label(self.bundle, self.model_ref)
+        log.info(
+            "loaded model %s (%s) and store %s in %.1f s",
+            self.model_ref,
+            self.model,
+            settings.store_dir,
+            clock.perf_counter() - started,
+        )
+
+    @bentoml.api(route="/forecast", input_spec=StationRequest)
+    def forecast(self, station_id: str) -> ForecastResponse:
+        """Forecast the AQI of one station for the 12 hours after its latest hour."""
+        try:
+            answer = answers.forecast(self.store, self.bundle, station_id, self.model)
+        except (UnknownStationError, ModelNotFoundError) as exc:
+            return _not_found(exc)
+        return ForecastResponse.model_validate(answer)
+
+    @bentoml.api(route="/current_aqi", input_spec=StationRequest)
+    def current_aqi(self, station_id: str) -> CurrentAqiResponse:
+        """Compute the official AQI of one station at its latest stored hour."""
+        try:
+            answer = answers.current_aqi(self.store, station_id)
+        except UnknownStationError as exc:
+            return _not_found(exc)
+        return CurrentAqiResponse.model_validate(answer)
+
+    @routes.get("/stations", response_model=list[Station])
+    def stations(self) -> list[dict]:
+        """List the stations: id, Chinese and English name, county, position."""
+        return answers.station_list(self.store)
