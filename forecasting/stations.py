@@ -73,8 +73,12 @@ def station_info(site_id: str, registry: pd.DataFrame | None = None) -> dict:
     return row.iloc[0].to_dict()
 
 
-def _seen_frame(seen: pd.DataFrame) -> pd.DataFrame:
-    """Stations of a reader's result in registry columns, one row per id."""
+def registry_frame(seen: pd.DataFrame) -> pd.DataFrame:
+    """Return stations in :data:`REGISTRY_COLUMNS` with fixed dtypes, one per id.
+
+    Missing columns are filled with None; text is object (None when missing),
+    positions float64.
+    """
     frame = pd.DataFrame(index=range(len(seen)))
     for name in REGISTRY_COLUMNS:
         if name in seen.columns:
@@ -103,13 +107,13 @@ def merge_seen_stations(
     pandas.DataFrame
         :data:`REGISTRY_COLUMNS`, one row per ``site_id``, sorted by id.
     """
-    new = _seen_frame(seen).set_index("site_id")
+    new = registry_frame(seen).set_index("site_id")
     if before is None or before.empty:
         merged = new
     else:
-        merged = new.combine_first(_seen_frame(before).set_index("site_id"))
+        merged = new.combine_first(registry_frame(before).set_index("site_id"))
     merged = merged.reset_index().loc[:, list(REGISTRY_COLUMNS)]
-    merged = _seen_frame(merged)
+    merged = registry_frame(merged)
     order = merged["site_id"].map(lambda s: (len(s), s))
     return merged.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
@@ -129,7 +133,7 @@ def merge_registry(seen: pd.DataFrame | None) -> pd.DataFrame:
     bundled = bundled_registry().copy()
     if seen is None or seen.empty:
         return bundled
-    seen = _seen_frame(seen)
+    seen = registry_frame(seen)
     known = seen["site_id"].isin(bundled["site_id"])
     filler = seen.loc[known].set_index("site_id")
     merged = bundled.set_index("site_id").combine_first(filler)

@@ -37,7 +37,6 @@ import copy
 import io
 import logging
 import time as clock
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -45,9 +44,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from forecasting import store_files as files
-from forecasting.readers.base import ReadResult, Rejection
+from forecasting.readers.base import ReadResult
 from forecasting.schema import FLAG_COLUMNS, HOURLY_COLUMNS, PUBLISHED_TEXT
-from forecasting.stations import merge_registry, merge_seen_stations
+from forecasting.stations import (
+    merge_registry,
+    merge_seen_stations,
+    registry_frame,
+)
 from forecasting.store_reconcile import (
     FLAG_KEY,
     TEXT,
@@ -56,65 +59,13 @@ from forecasting.store_reconcile import (
     normalise_hourly,
     reconcile,
 )
+from forecasting.store_summary import IngestSummary, StationCounts, summarise
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["HourlyStore", "IngestSummary", "StationCounts"]
+
 STATIONS_FILE = "stations.parquet"
-
-
-@dataclass
-class StationCounts:
-    """What one ingest did to one station's rows."""
-
-    added: int = 0
-    replaced: int = 0
-    unchanged: int = 0
-    flagged: int = 0
-    rejected: int = 0
-
-    def __iadd__(self, other: StationCounts) -> StationCounts:
-        for name in ("added", "replaced", "unchanged", "flagged", "rejected"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        return self
-
-
-@dataclass
-class IngestSummary:
-    """The outcome of ingesting one source.
-
-    Attributes
-    ----------
-    source:
-        The file name or payload label.
-    stations:
-        Counts per ``site_id``. Rejections of a single-station source are
-        counted under that station, otherwise under ``"?"``.
-    rejections:
-        Rows or cells the reader did not take, naming file, line and field.
-    error:
-        Why the whole source was refused (nothing of it was stored), or None.
-    seconds:
-        Wall-clock time of reading and storing.
-    """
-
-    source: str
-    stations: dict[str, StationCounts] = field(default_factory=dict)
-    rejections: list[Rejection] = field(default_factory=list)
-    error: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """True unless the whole source was refused."""
-        return self.error is None
-
-    @property
-    def total(self) -> StationCounts:
-        """Return the counts summed over stations."""
-        total = StationCounts()
-        for counts in self.stations.values():
-            total += counts
-        return total
 
 
 def _to_time(value: str | pd.Timestamp | None) -> pd.Timestamp | None:
@@ -360,9 +311,7 @@ class HourlyStore:
             if key not in keys:
                 continue
             part = part.drop(columns="_key")
-            data = pa.Table.from_pandas(
-                part, schema=files.SCHEMAS[table], preserve_index=False
-            )
+            data = files.to_arrow(part, files.SCHEMAS[table])
             path = files.write_partition(self.root, table, key, data)
             times = part["time"]
             entries[key] = {
@@ -436,7 +385,7 @@ class HourlyStore:
                     (self.root / path).unlink(missing_ok=True)
             self._merge_stations(result.stations)
 
-        summary = self._summary(label, result, flags, added, replaced, unchanged)
+        summary = summarise(label, result, flags, added, replaced, unchanged)
         summary.seconds = clock.perf_counter() - started
         total = summary.total
         logger.info(
@@ -478,38 +427,8 @@ class HourlyStore:
         path = self.root / STATIONS_FILE
         before = pd.read_parquet(path) if path.exists() else None
         after = merge_seen_stations(before, seen)
-        if before is not None and after.equals(before):
+        if before is not None and after.equals(registry_frame(before)):
             return
         buffer = io.BytesIO()
         pq.write_table(pa.Table.from_pandas(after, preserve_index=False), buffer)
         files.write_bytes_atomically(path, buffer.getvalue())
-
-    @staticmethod
-    def _summary(
-        label: str,
-        result: ReadResult,
-        flags: pd.DataFrame,
-        added: pd.Index,
-        replaced: pd.Index,
-        unchanged: pd.Index,
-    ) -> IngestSummary:
-        summary = IngestSummary(source=label, rejections=list(result.rejections))
-        groups = {
-            "added": added,
-            "replaced": replaced,
-            "unchanged": unchanged,
-        }
-        for name, index in groups.items():
-            for site_id, count in (
-                pd.Series(index.get_level_values("site_id")).value_counts().items()
-            ):
-                counts = summary.stations.setdefault(str(site_id), StationCounts())
-                setattr(counts, name, int(count))
-        for site_id, count in flags["site_id"].value_counts().items():
-            counts = summary.stations.setdefault(str(site_id), StationCounts())
-            counts.flagged = int(count)
-        if result.rejections:
-            owner = next(iter(summary.stations)) if len(summary.stations) == 1 else "?"
-            counts = summary.stations.setdefault(owner, StationCounts())
-            counts.rejected = len(result.rejections)
-        return summary

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -66,6 +67,22 @@ SCHEMAS = {"hourly": HOURLY_SCHEMA, "flags": FLAGS_SCHEMA}
 PAUSE_ENV = "AQI_STORE_TEST_PAUSE_AFTER_FILES"
 
 assert tuple(HOURLY_SCHEMA.names[:2]) == KEYS
+
+
+def to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """Return ``frame``'s columns of ``schema`` as an Arrow table of that schema."""
+    arrays = []
+    for column in schema:
+        values = frame[column.name]
+        if column.name == "time":
+            naive = values.dt.tz_convert("UTC").dt.tz_localize(None)
+            array = pa.array(naive.to_numpy(), type=pa.timestamp("us"))
+            arrays.append(array.cast(column.type))
+        else:
+            arrays.append(
+                pa.array(values.to_numpy(), type=column.type, from_pandas=True)
+            )
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def partition_key(site_id: str, year: int) -> str:
