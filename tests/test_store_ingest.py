@@ -1,4 +1,4 @@
-"""The store keeps every source cell as read, refuses bad frames, changes nothing twice."""
+"""The store keeps source cells as read, refuses bad frames, changes nothing twice."""
 
 from __future__ import annotations
 
