@@ -26,6 +26,10 @@ import training.cli  # noqa: E402
 
 app.command("train")(training.cli.train)
 
+import forecasting.aqi_cli  # noqa: E402
+
+app.command("aqi")(forecasting.aqi_cli.aqi)
+
 import serving.cli  # noqa: E402
 
 app.command("serve")(serving.cli.serve)
