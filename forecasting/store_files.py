@@ -71,18 +71,12 @@ assert tuple(HOURLY_SCHEMA.names[:2]) == KEYS
 
 def to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     """Return ``frame``'s columns of ``schema`` as an Arrow table of that schema."""
-    arrays = []
-    for column in schema:
-        values = frame[column.name]
-        if column.name == "time":
-            naive = values.dt.tz_convert("UTC").dt.tz_localize(None)
-            array = pa.array(naive.to_numpy(), type=pa.timestamp("us"))
-            arrays.append(array.cast(column.type))
-        else:
-            arrays.append(
-                pa.array(values.to_numpy(), type=column.type, from_pandas=True)
-            )
-    return pa.Table.from_arrays(arrays, schema=schema)
+    plain = frame.loc[:, schema.names]
+    if "time" in schema.names:
+        utc = plain["time"].dt.tz_convert("UTC").dt.tz_localize(None)
+        plain = plain.assign(time=utc.astype("datetime64[us]"))
+    table = pa.Table.from_pandas(plain, preserve_index=False)
+    return table.cast(schema)
 
 
 def partition_key(site_id: str, year: int) -> str:
