@@ -34,3 +34,9 @@ import serving.cli  # noqa: E402
 
 app.command("serve")(serving.cli.serve)
 app.command("forecast")(serving.cli.forecast)
+
+import forecasting.data_cli  # noqa: E402
+
+app.command("ingest")(forecasting.data_cli.ingest)
+app.command("fetch")(forecasting.data_cli.fetch)
+app.command("stations")(forecasting.data_cli.stations)

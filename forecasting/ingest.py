@@ -120,7 +120,7 @@ def ingest_file(path: Path, store: HourlyStore) -> IngestSummary:
         )
     summary.seconds = clock.perf_counter() - started
     if summary.error:
-        logger.warning("refused %s: %s", path, summary.error)
+        logger.info("refused %s: %s", path, summary.error)
     return summary
 
 
