@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pandas as pd
 import pytest
 
 from forecasting.errors import FetchError
@@ -204,3 +205,42 @@ def test_key_and_base_url_come_from_the_environment(server, monkeypatch):
 
     assert records == RECORDS
     assert server.requests[0][1]["api_key"] == KEY
+
+
+def test_fetch_command_stores_the_real_hour(server, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from forecasting.cli import app
+    from forecasting.store import HourlyStore
+
+    monkeypatch.setenv("AQI_MOENV_API_KEY", KEY)
+    base = f"http://127.0.0.1:{server.server_address[1]}/api/v2"
+    args = ["fetch", "--home", str(tmp_path), "--base-url", base, "--limit", "50"]
+
+    first = CliRunner().invoke(app, args, env={"COLUMNS": "160"})
+    second = CliRunner().invoke(app, args, env={"COLUMNS": "160"})
+
+    assert first.exit_code == 0, first.output
+    assert "fetched 84 records of aqx_p_432" in first.output
+    assert KEY not in first.output
+    row = HourlyStore(tmp_path / "store").read(["12"]).iloc[0]
+    assert row["time"] == pd.Timestamp("2026-08-01 11:00+08:00")
+    assert (row["aqi"], row["o3"], row["so2"]) == (33.0, 42.0, 1.2)
+    assert row["source"].startswith("moenv-api:aqx_p_432@")
+    total = next(line for line in second.output.splitlines() if "total" in line)
+    assert [c.strip() for c in total.split("│") if c.strip()][2:5] == ["0", "0", "84"]
+
+
+def test_fetch_command_without_key_says_what_to_set(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from forecasting.cli import app
+
+    monkeypatch.delenv("AQI_MOENV_API_KEY", raising=False)
+
+    result = CliRunner().invoke(
+        app, ["fetch", "--home", str(tmp_path)], env={"COLUMNS": "200"}
+    )
+
+    assert result.exit_code == 2
+    assert "set the environment variable AQI_MOENV_API_KEY" in result.output
