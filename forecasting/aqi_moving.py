@@ -5,11 +5,13 @@ A value published at hour T covers the hours ending T-n+1 ... T; only valid hour
 enter a mean, and an hour absent from the input counts as invalid.
 
 How it is computed: every station gets a contiguous block of a 1-D hourly grid
-(first to last hour of that station), each row is scattered to its grid cell, and
-window sums are differences of cumulative sums, read back only at the input rows.
-Concentrations are held as integers in thousandths (:data:`SCALE`), so sums are
-exact and every cut is an integer division: 12.3 never becomes 12.2999... and
-truncates to 12.2.
+(its first to last hour), each row is scattered to its grid cell, window sums are
+differences of cumulative sums along the grid, and the results are read back at
+the input rows. Concentrations are counted in thousandths (:data:`SCALE`) as
+exact integers, so every sum is exact and every quotient is a correctly rounded
+division of two exact integers: truncating it never turns 12.3 into 12.2999... and
+then 12.2 (a mean of integers a/b lies at least 1/b from the next integer, far
+more than a double's rounding error at these magnitudes).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from forecasting.errors import ValidationError
 
 logger = logging.getLogger(__name__)
 
-#: Concentrations are stored as integer multiples of 1/SCALE (three decimals is the
+#: Concentrations are counted as integer multiples of 1/SCALE (three decimals is the
 #: finest any MOENV source publishes).
 SCALE = 1000
 
@@ -33,25 +35,59 @@ SCALE = 1000
 HOURLY_INPUTS = ("pm2_5", "pm10", "o3", "co", "so2")
 MOVING_COLUMNS = ("pm2_5_avg", "pm10_avg", "o3_8hr", "co_8hr", "so2_avg")
 
-#: Largest magnitude accepted for an hourly concentration (no MOENV item comes close;
-#: larger values would overflow the exact integer sums).
-_MAX_ABS = 1e7
+#: Largest magnitude accepted for a concentration (no MOENV item comes close; it
+#: keeps every scaled sum and product far inside a double's exact integers).
+MAX_ABS = 1e6
 
 #: Expected hidden decimal of MOENV's integer O3 feed (RULES.md §4, O3 note).
-_O3_FEED_OFFSET = 450  # 0.45 in thousandths
+_O3_FEED_OFFSET = 0.45 * SCALE
 
 
 @dataclass(frozen=True)
 class _Grid:
     """Where every input row sits on the per-station hourly grid.
 
-    ``pos`` is the grid cell of each row, ``first`` the cell of the first hour of the
-    row's station, ``size`` the length of the whole grid.
+    ``pos`` is the grid cell of each row (None when the rows already are the grid,
+    in order), ``offsets`` and ``lengths`` the block of each station, ``size`` the
+    length of the whole grid.
     """
 
-    pos: np.ndarray
-    first: np.ndarray
+    pos: np.ndarray | None
+    offsets: np.ndarray
+    lengths: np.ndarray
     size: int
+
+    def scatter(self, values: np.ndarray) -> np.ndarray:
+        """Values of the rows on the grid, NaN in hours without a row."""
+        if self.pos is None:
+            return values
+        grid = np.full(self.size, np.nan)
+        grid[self.pos] = values
+        return grid
+
+    def gather(self, grid: np.ndarray) -> np.ndarray:
+        """Values of the grid at the input rows."""
+        return grid if self.pos is None else grid[self.pos]
+
+    def window_sum(self, cumulative: np.ndarray, hours: int) -> np.ndarray:
+        """Sum over the ``hours`` grid hours ending at each cell, within its station.
+
+        ``cumulative`` has a leading 0: ``cumulative[k]`` is the sum of cells < k.
+        """
+        size = self.size
+        out = np.empty(size, dtype=np.float64)
+        lead = min(hours - 1, size)
+        if size >= hours:
+            out[lead:] = cumulative[hours:] - cumulative[: size + 1 - hours]
+        out[:lead] = cumulative[1 : lead + 1]
+
+        # Cells in a station's first hours: the window starts at the station's start.
+        k = np.arange(hours - 1)
+        inside = k[None, :] < self.lengths[:, None]
+        cells = (self.offsets[:, None] + k[None, :])[inside]
+        starts = np.broadcast_to(self.offsets[:, None], inside.shape)[inside]
+        out[cells] = cumulative[cells + 1] - cumulative[starts]
+        return out
 
 
 def hour_numbers(time: pd.Series, what: str = "hourly frame") -> np.ndarray:
@@ -96,7 +132,7 @@ def hour_numbers(time: pd.Series, what: str = "hourly frame") -> np.ndarray:
     return seconds // 3600
 
 
-def _grid(hourly: pd.DataFrame, what: str) -> _Grid:
+def _grid(hourly: pd.DataFrame, hours: np.ndarray, what: str) -> _Grid:
     """Place every row of ``hourly`` on a contiguous hourly grid per station."""
     codes, sites = pd.factorize(hourly["site_id"], sort=False)
     if (codes < 0).any():
@@ -104,16 +140,14 @@ def _grid(hourly: pd.DataFrame, what: str) -> _Grid:
             f"{what}: column 'site_id' is missing in {int((codes < 0).sum())} rows; "
             "every row needs its MOENV station id"
         )
-    hours = hour_numbers(hourly["time"], what)
 
     by_site = pd.Series(hours).groupby(codes, sort=True)
     start = by_site.min().to_numpy()
-    length = by_site.max().to_numpy() - start + 1
-    offset = np.zeros(len(sites), dtype=np.int64)
-    np.cumsum(length[:-1], out=offset[1:])
-    first = offset[codes]
-    pos = first + (hours - start[codes])
-    size = int(length.sum())
+    lengths = by_site.max().to_numpy() - start + 1
+    offsets = np.zeros(len(sites), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    pos = offsets[codes] + (hours - start[codes])
+    size = int(lengths.sum())
 
     counts = np.bincount(pos, minlength=size)
     if counts.max(initial=0) > 1:
@@ -122,7 +156,26 @@ def _grid(hourly: pd.DataFrame, what: str) -> _Grid:
             f"{what}: station {sites[codes[row]]!r} has more than one row for "
             f"{hourly['time'].iloc[row]}; keep one row per station and hour"
         )
-    return _Grid(pos=pos, first=first, size=size)
+    in_grid_order = size == len(pos) and bool((pos[1:] > pos[:-1]).all())
+    return _Grid(
+        pos=None if in_grid_order else pos, offsets=offsets, lengths=lengths, size=size
+    )
+
+
+def require_keys(hourly: pd.DataFrame, what: str) -> None:
+    """Check that an hourly frame has its key columns.
+
+    Raises
+    ------
+    ValidationError
+        When ``site_id`` or ``time`` is missing.
+    """
+    for key in ("site_id", "time"):
+        if key not in hourly.columns:
+            raise ValidationError(
+                f"{what}: column {key!r} is missing; an hourly frame needs "
+                "'site_id' and 'time' (see forecasting.schema)"
+            )
 
 
 def numeric_column(frame: pd.DataFrame, column: str, what: str) -> np.ndarray:
@@ -147,87 +200,77 @@ def numeric_column(frame: pd.DataFrame, column: str, what: str) -> np.ndarray:
             f"{what}: column {column!r} is not numeric ({exc}); convert it to float "
             "with NaN for missing or invalid hours"
         ) from exc
-    if (np.abs(values) > _MAX_ABS).any():
+    if np.nanmax(np.abs(values), initial=0.0) > MAX_ABS:
         raise ValidationError(
-            f"{what}: column {column!r} holds values beyond ±{_MAX_ABS:g}; "
+            f"{what}: column {column!r} holds values beyond ±{MAX_ABS:g}; "
             "these are not concentrations, mark them missing (NaN)"
         )
     return values
 
 
-class _Cumulative:
-    """Exact cumulative sums of one series on the grid: scaled values and counts."""
+class _Series:
+    """One hourly series on the grid: exact window sums and counts of valid hours."""
 
     def __init__(self, values: np.ndarray, grid: _Grid) -> None:
-        valid = np.isfinite(values)
-        cells = grid.pos[valid]
-        scaled = np.rint(values[valid] * SCALE).astype(np.int64)
-
+        on_grid = grid.scatter(values)
+        self.valid = ~np.isnan(on_grid)
+        self.scaled = np.rint(np.where(self.valid, on_grid, 0.0) * SCALE)
         self._grid = grid
-        self.sums = _prefixed_cumsum(cells, scaled, grid.size)
-        self.counts = _prefixed_cumsum(cells, np.ones(len(cells), np.int64), grid.size)
-        self.fractional = _prefixed_cumsum(
-            cells, (scaled % SCALE != 0).astype(np.int64), grid.size
-        )
+        self._sums = _cumulative(self.scaled.astype(np.int64))
+        self._counts = _cumulative(self.valid.astype(np.int64))
 
-    def window(self, cumulative: np.ndarray, hours: int) -> np.ndarray:
-        """Total over the ``hours`` grid hours ending at each input row."""
-        end = self._grid.pos + 1
-        begin = np.maximum(end - hours, self._grid.first)
-        return cumulative[end] - cumulative[begin]
+    def total(self, hours: int) -> np.ndarray:
+        """Exact sum (in 1/SCALE) of the valid hours of each window."""
+        return self._grid.window_sum(self._sums, hours)
 
+    def count(self, hours: int) -> np.ndarray:
+        """Number of valid hours in each window."""
+        return self._grid.window_sum(self._counts, hours)
 
-def _prefixed_cumsum(cells: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Cumulative sum over the grid with a leading 0 (``out[k]`` = sum of cells < k)."""
-    grid = np.zeros(size + 1, dtype=np.int64)
-    grid[cells + 1] = values
-    return np.cumsum(grid, out=grid)
+    def fractional_count(self, hours: int) -> np.ndarray:
+        """Number of valid hours in each window whose value is not a whole unit."""
+        fractional = self.valid & (np.rint(self.scaled / SCALE) * SCALE != self.scaled)
+        return self._grid.window_sum(_cumulative(fractional.astype(np.int64)), hours)
 
 
-def _cut(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """Integer division truncated toward zero (a cut, also for negative means)."""
-    return np.sign(numerator) * (np.abs(numerator) // denominator)
-
-
-def _finish(
-    ok: np.ndarray,
-    numerator: np.ndarray,
-    denominator: np.ndarray,
-    per_unit: int,
-    floor: bool = False,
-) -> np.ndarray:
-    """Divide where ``ok``, in units of ``1/per_unit``; NaN elsewhere."""
-    out = np.full(len(ok), np.nan)
-    if floor:
-        steps = numerator[ok] // denominator[ok]
-    else:
-        steps = _cut(numerator[ok], denominator[ok])
-    out[ok] = steps / per_unit
+def _cumulative(values: np.ndarray) -> np.ndarray:
+    """Integer cumulative sum with a leading 0 (``out[k]`` = sum of values < k)."""
+    out = np.empty(len(values) + 1, dtype=np.int64)
+    out[0] = 0
+    np.cumsum(values, out=out[1:])
     return out
 
 
-def _pm_moving(series: _Cumulative, per_unit: int) -> np.ndarray:
+def _quotient(
+    ok: np.ndarray,
+    numerator: np.ndarray,
+    denominator: np.ndarray,
+    rule: np.ufunc = np.trunc,
+) -> np.ndarray:
+    """``rule(numerator / denominator)`` where ``ok``, NaN elsewhere."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok, rule(numerator / denominator), np.nan)
+
+
+def _pm_moving(series: _Series, per_unit: int) -> np.ndarray:
     """0.5 x 12-h mean + 0.5 x 4-h mean, cut to ``1/per_unit`` (RULES.md §4, T1)."""
-    sum12, n12 = series.window(series.sums, 12), series.window(series.counts, 12)
-    sum4, n4 = series.window(series.sums, 4), series.window(series.counts, 4)
+    sum12, n12 = series.total(12), series.count(12)
+    sum4, n4 = series.total(4), series.count(4)
     ok = (n12 >= 6) & (n4 >= 2)  # documented: T1 (Taichung EPB restating MOENV)
     numerator = (sum12 * n4 + sum4 * n12) * per_unit
-    denominator = 2 * SCALE * np.maximum(n12 * n4, 1)
-    return _finish(ok, numerator, denominator, per_unit)
+    return _quotient(ok, numerator, 2 * SCALE * n12 * n4) / per_unit
 
 
 def _mean_moving(
-    series: _Cumulative, hours: int, min_valid: int, per_unit: int
+    series: _Series, hours: int, min_valid: int, per_unit: int
 ) -> np.ndarray:
     """Mean of the valid hours of the last ``hours``, cut to ``1/per_unit``."""
-    total = series.window(series.sums, hours)
-    count = series.window(series.counts, hours)
-    ok = count >= min_valid
-    denominator = SCALE * np.maximum(count, 1)
-    return _finish(ok, total * per_unit, denominator, per_unit)
+    count = series.count(hours)
+    numerator = series.total(hours) * per_unit
+    return _quotient(count >= min_valid, numerator, SCALE * count) / per_unit
 
 
-def _o3_moving(series: _Cumulative) -> np.ndarray:
+def _o3_moving(series: _Series) -> np.ndarray:
     """O3 8-h mean, integer ppb (RULES.md §4 and its O3 note).
 
     INFERRED, not documented (RULES.md §4 note, §8): the 5-of-8 validity count, and
@@ -236,16 +279,12 @@ def _o3_moving(series: _Cumulative) -> np.ndarray:
     the expected lost decimal: floor(mean + 0.45). When the window holds MOENV's
     one-decimal values (yearly station files), the mean is simply cut.
     """
-    total = series.window(series.sums, 8)
-    count = series.window(series.counts, 8)
-    integer_feed = series.window(series.fractional, 8) == 0
+    total, count = series.total(8), series.count(8)
+    integer_feed = series.fractional_count(8) == 0
     ok = count >= 5
-    denominator = SCALE * np.maximum(count, 1)
-
-    corrected = _finish(
-        ok & integer_feed, total + _O3_FEED_OFFSET * count, denominator, 1, floor=True
-    )
-    cut = _finish(ok & ~integer_feed, total, denominator, 1)
+    denominator = SCALE * count
+    corrected = _quotient(ok, total + _O3_FEED_OFFSET * count, denominator, np.floor)
+    cut = _quotient(ok, total, denominator)
     return np.where(integer_feed, corrected, cut)
 
 
@@ -276,34 +315,49 @@ def moving_values(hourly: pd.DataFrame) -> pd.DataFrame:
     ------
     ValidationError
         When ``site_id`` or ``time`` is missing or malformed, a station has two rows
-        for one hour, or a concentration column is not numeric.
+        for one hour, or a concentration is not numeric or beyond :data:`MAX_ABS`.
+    """
+    what = "hourly frame"
+    require_keys(hourly, what)
+    if hourly.empty:
+        return pd.DataFrame(
+            {name: pd.Series(dtype=np.float64) for name in MOVING_COLUMNS},
+            index=hourly.index,
+        )
+    return moving_values_at(hourly, hour_numbers(hourly["time"], what))
+
+
+def moving_values_at(hourly: pd.DataFrame, hours: np.ndarray) -> pd.DataFrame:
+    """:func:`moving_values` of a non-empty frame whose hour numbers are known.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`moving_values`.
+
+    Raises
+    ------
+    ValidationError
+        As :func:`moving_values`.
     """
     started = clock.perf_counter()
     what = "hourly frame"
-    for key in ("site_id", "time"):
-        if key not in hourly.columns:
-            raise ValidationError(
-                f"{what}: column {key!r} is missing; an hourly frame needs "
-                "'site_id' and 'time' (see forecasting.schema)"
-            )
-    out = pd.DataFrame(index=hourly.index)
-    if hourly.empty:
-        for column in MOVING_COLUMNS:
-            out[column] = pd.Series(dtype=np.float64)
-        return out
-
-    grid = _grid(hourly, what)
+    grid = _grid(hourly, hours, what)
     series = {
-        name: _Cumulative(numeric_column(hourly, name, what), grid)
+        name: _Series(numeric_column(hourly, name, what), grid)
         for name in HOURLY_INPUTS
     }
-
-    out["pm2_5_avg"] = _pm_moving(series["pm2_5"], per_unit=10)
-    out["pm10_avg"] = _pm_moving(series["pm10"], per_unit=1)
-    out["o3_8hr"] = _o3_moving(series["o3"])
-    out["co_8hr"] = _mean_moving(series["co"], 8, min_valid=4, per_unit=10)
-    out["so2_avg"] = _mean_moving(series["so2"], 24, min_valid=16, per_unit=1)
-
+    on_grid = {
+        "pm2_5_avg": _pm_moving(series["pm2_5"], per_unit=10),
+        "pm10_avg": _pm_moving(series["pm10"], per_unit=1),
+        "o3_8hr": _o3_moving(series["o3"]),
+        "co_8hr": _mean_moving(series["co"], 8, min_valid=4, per_unit=10),
+        "so2_avg": _mean_moving(series["so2"], 24, min_valid=16, per_unit=1),
+    }
+    out = pd.DataFrame(
+        {name: grid.gather(values) for name, values in on_grid.items()},
+        index=hourly.index,
+    )
     logger.debug(
         "moving values for %d rows on a %d-hour grid in %.3f s",
         len(hourly),
