@@ -40,3 +40,13 @@ import forecasting.data_cli  # noqa: E402
 app.command("ingest")(forecasting.data_cli.ingest)
 app.command("fetch")(forecasting.data_cli.fetch)
 app.command("stations")(forecasting.data_cli.stations)
+
+import training.backtest_cli  # noqa: E402
+
+app.command("backtest")(training.backtest_cli.backtest)
+app.command("compare")(training.backtest_cli.compare)
+app.command("promote")(training.backtest_cli.promote)
+
+import forecasting.run_cli  # noqa: E402
+
+app.command("run")(forecasting.run_cli.run)

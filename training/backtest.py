@@ -21,25 +21,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.config import TIMEZONE
+from forecasting.config import TIMEZONE, Settings
 from forecasting.errors import StoreError, ValidationError
 from forecasting.schema import HORIZONS
 from training import scores as sc
 from training.backtest_forecasts import forecast_issue_hours
 from training.baselines import BASELINES, baseline_forecasts, hourly_climatology
+from training.bundle import FORECAST_COLUMNS
 
 logger = logging.getLogger(__name__)
 
-#: Columns of the backtest CSV, in order.
-CSV_COLUMNS = (
-    "site_id",
-    "issued_at",
-    "target_time",
-    "horizon",
-    "aqi_pred",
-    "aqi_p10",
-    "aqi_p90",
-) + sc.BAND_COLUMNS
+#: Columns of the backtest CSV, in order: those of ``ForecastBundle.forecast``.
+CSV_COLUMNS = FORECAST_COLUMNS
 KEY_COLUMNS = ("site_id", "issued_at", "horizon")
 
 
@@ -187,6 +180,7 @@ def run_backtest(
     model: str = "champion",
     progress: bool = True,
     bundle=None,
+    settings: Settings | None = None,
 ) -> BacktestResult:
     """Backtest a model over every issue hour from ``start`` to ``end``.
 
@@ -204,6 +198,8 @@ def run_backtest(
         Show a progress bar on the terminal.
     bundle:
         An already loaded :class:`ForecastBundle`; ``model`` then only names it.
+    settings:
+        Where MLflow lives (default :func:`forecasting.config.get_settings`).
 
     Returns
     -------
@@ -228,8 +224,9 @@ def run_backtest(
     if bundle is None:
         from training.registry import load_bundle
 
-        bundle = load_bundle(model)
+        bundle = load_bundle(model, settings)
 
+    _warn_if_seen(bundle, start)
     hourly = _read_history(store, stations, end)
     chosen = _pick_stations(hourly, stations, start)
     hourly = hourly.loc[hourly["site_id"].isin(chosen)]
@@ -303,8 +300,7 @@ def score_rows(
 
 def _attach(rows: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:
     """Left-join the model's rows onto the expected rows."""
-    values = [c for c in CSV_COLUMNS if c not in ("site_id", "issued_at")]
-    values = [c for c in values if c not in ("target_time", "horizon")]
+    values = [c for c in CSV_COLUMNS if c not in rows.columns]
     if predicted.empty:
         out = rows.copy()
         for column in values:
@@ -324,12 +320,26 @@ def _attach(rows: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:
     return out.loc[:, list(CSV_COLUMNS)]
 
 
+def _warn_if_seen(bundle, start: pd.Timestamp) -> None:
+    """Log a warning when the model was trained on hours at or after ``start``."""
+    span = (getattr(bundle, "metadata", {}) or {}).get("span")
+    if span and pd.Timestamp(span[-1]) >= start:
+        logger.warning(
+            "backtest from %s: the model was trained on data up to %s, so its "
+            "first issue hours are not out of sample; train with --end before "
+            "the backtest start",
+            start,
+            span[-1],
+        )
+
+
 def _model_info(bundle) -> dict[str, Any]:
-    info = {}
-    for name in ("run_id", "version", "train_end", "trained_until", "alias"):
-        value = getattr(bundle, name, None)
-        if value is not None:
-            info[name] = str(value)
+    """Run id, registry version and training span, as the bundle records them."""
+    metadata = getattr(bundle, "metadata", {}) or {}
+    info = {k: str(metadata[k]) for k in ("run_id", "version") if k in metadata}
+    span = metadata.get("span")
+    if span:
+        info["trained_until"] = str(span[-1])
     return info
 
 

@@ -72,7 +72,12 @@ def backtest(
     try:
         settings, store = _store(home)
         result = run_backtest(
-            store, _require(start, "--start"), _require(end, "--end"), stations, model
+            store,
+            _require(start, "--start"),
+            _require(end, "--end"),
+            stations,
+            model,
+            settings=settings,
         )
         write_csv(result.forecasts, out)
         files = _report_files(result, out)
@@ -102,22 +107,22 @@ def _print_horizons(console, result) -> None:
     from training.report import horizon_table
 
     frame = horizon_table(result)
+    shown = {
+        "horizon": "h",
+        "mae_model": "MAE model",
+        "mae_persistence": "persist.",
+        "mae_same_hour_yesterday": "yesterday",
+        "mae_climatology": "climat.",
+        "skill": "skill",
+        "coverage": "p10-p90",
+        "csi": "CSI>100",
+        "csi_persistence": "CSI pers.",
+        "n_scored": "scored",
+    }
     table = Table(title=f"backtest of {result.model_ref}: scores by horizon")
-    shown = [
-        "horizon",
-        "mae_model",
-        "mae_persistence",
-        "mae_same_hour_yesterday",
-        "mae_climatology",
-        "skill",
-        "coverage",
-        "csi",
-        "csi_persistence",
-        "n_scored",
-    ]
-    for column in shown:
-        table.add_column(column, justify="right")
-    for row in frame.loc[:, shown].itertuples(index=False):
+    for label in shown.values():
+        table.add_column(label, justify="right")
+    for row in frame.loc[:, list(shown)].itertuples(index=False):
         table.add_row(*[_cell(v) for v in row])
     console.print(table)
     head = result.headline
@@ -169,9 +174,14 @@ def compare(
     if len(refs) < 2:
         _fail("compare needs at least two models, e.g. `compare champion challenger`")
     try:
-        _, store = _store(home)
+        settings, store = _store(home)
         table, _ = run_compare(
-            store, refs, _require(start, "--start"), _require(end, "--end"), stations
+            store,
+            refs,
+            _require(start, "--start"),
+            _require(end, "--end"),
+            stations,
+            settings=settings,
         )
     except ForecastingError as error:
         _fail(str(error))

@@ -16,25 +16,6 @@ logger = logging.getLogger(__name__)
 EXPERIMENT = "backtests"
 
 
-def experiment_id(settings: Settings, name: str = EXPERIMENT) -> str:
-    """Return the id of experiment ``name``, creating it with artifacts under
-    ``settings.artifact_root / name`` if it does not exist.
-
-    Returns
-    -------
-    str
-        The experiment id.
-    """
-    import mlflow
-
-    mlflow.set_tracking_uri(settings.mlflow_uri)
-    found = mlflow.get_experiment_by_name(name)
-    if found is not None:
-        return found.experiment_id
-    location = (Path(settings.artifact_root) / name).resolve().as_uri()
-    return mlflow.create_experiment(name, artifact_location=location)
-
-
 def _metrics(result: BacktestResult) -> dict[str, float]:
     metrics: dict[str, float] = {}
     for row in result.by_horizon.itertuples(index=False):
@@ -83,7 +64,9 @@ def log_backtest(
     """
     import mlflow
 
-    experiment = experiment_id(settings)
+    from training.registry import client_for, experiment_id
+
+    experiment = experiment_id(client_for(settings), settings, EXPERIMENT)
     stations = ",".join(result.stations)
     params = {
         "model_ref": result.model_ref,

@@ -76,6 +76,7 @@ def compare(
     end: str | pd.Timestamp,
     stations: list[str] | None = None,
     progress: bool = True,
+    settings: Settings | None = None,
 ) -> tuple[pd.DataFrame, list[BacktestResult]]:
     """Backtest every model of ``refs`` on the same span and stations.
 
@@ -94,7 +95,13 @@ def compare(
     results = []
     for ref in refs:
         result = run_backtest(
-            store, start, end, stations=stations, model=ref, progress=progress
+            store,
+            start,
+            end,
+            stations=stations,
+            model=ref,
+            progress=progress,
+            settings=settings,
         )
         stations = result.stations
         results.append(result)
@@ -184,17 +191,14 @@ def promote(
     ValidationError
         When ``metric`` is not one of :data:`METRICS`.
     """
-    import mlflow
-    from mlflow import MlflowClient
-
     from forecasting.errors import ValidationError
+    from training.registry import client_for
 
     if metric not in METRICS:
         raise ValidationError(
             f"--metric: {metric!r} is not a promotion metric; use one of {METRICS}"
         )
-    mlflow.set_tracking_uri(settings.mlflow_uri)
-    client = MlflowClient(settings.mlflow_uri)
+    client = client_for(settings)
     name = settings.registered_model
     challenger = _alias_version(client, name, "challenger")
     if challenger is None:
@@ -207,7 +211,7 @@ def promote(
         start, end = last_week(store)
 
     refs = ["challenger"] + (["champion"] if champion is not None else [])
-    table, results = compare(store, refs, start, end, stations, progress)
+    table, results = compare(store, refs, start, end, stations, progress, settings)
     frames = common_rows(results)
     figures = [
         float(mean_over_horizons(score_table(f, "horizon"), metric)["model"])

@@ -26,17 +26,10 @@ import numpy as np
 import pandas as pd
 
 from training.baselines import BASELINES
+from training.intervals import BAND_COLUMNS, BANDS
 
 #: Upper edges of the AQI bands, on AQI values rounded half up.
-BAND_EDGES = (50.5, 100.5, 150.5, 200.5, 300.5)
-BAND_COLUMNS = (
-    "p_good",
-    "p_moderate",
-    "p_usg",
-    "p_unhealthy",
-    "p_very_unhealthy",
-    "p_hazardous",
-)
+BAND_EDGES = tuple(edge for _, edge in BANDS[:-1])
 EVENT_BAND = 2
 #: Predictors scored, the model first: column of the point forecast per name.
 PREDICTORS = {"model": "aqi_pred"} | {name: name for name in BASELINES}
@@ -109,6 +102,16 @@ def _interval_and_bands(group: pd.DataFrame) -> dict:
     }
 
 
+def _skill(observed: np.ndarray, predicted: np.ndarray, persistence: np.ndarray):
+    """1 - MAE / MAE of persistence on the rows where all three exist."""
+    common = ~np.isnan(predicted) & ~np.isnan(persistence) & ~np.isnan(observed)
+    if not common.any():
+        return float("nan")
+    mae = np.abs(predicted[common] - observed[common]).mean()
+    mae_p = np.abs(persistence[common] - observed[common]).mean()
+    return float(1 - mae / mae_p) if mae_p else float("nan")
+
+
 def _score_group(group: pd.DataFrame) -> list[dict]:
     observed = group["aqi_obs"].to_numpy(dtype="float64")
     persistence = group["persistence"].to_numpy(dtype="float64")
@@ -119,10 +122,7 @@ def _score_group(group: pd.DataFrame) -> list[dict]:
         row["n_observed"] = int((~np.isnan(observed)).sum())
         row |= _errors(observed, predicted)
 
-        common = ~np.isnan(predicted) & ~np.isnan(persistence) & ~np.isnan(observed)
-        mae = np.abs(predicted[common] - observed[common]).mean()
-        mae_p = np.abs(persistence[common] - observed[common]).mean()
-        row["skill"] = float(1 - mae / mae_p) if common.any() and mae_p else np.nan
+        row["skill"] = _skill(observed, predicted, persistence)
         row |= critical_success_index(observed, predicted)
         if name == "model":
             row |= _interval_and_bands(group)
