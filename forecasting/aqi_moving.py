@@ -352,6 +352,8 @@ def moving_arrays(hourly: pd.DataFrame, hours: np.ndarray) -> dict[str, np.ndarr
         "pm2_5_avg": _pm_moving(series["pm2_5"], per_unit=10),
         "pm10_avg": _pm_moving(series["pm10"], per_unit=1),
         "o3_8hr": _o3_moving(series["o3"]),
+        # INFERRED from published data, not documented (RULES.md §4, §8): CO needs
+        # 4 of 8 valid hours, SO2 16 of 24; both means are truncated.
         "co_8hr": _mean_moving(series["co"], 8, min_valid=4, per_unit=10),
         "so2_avg": _mean_moving(series["so2"], 24, min_valid=16, per_unit=1),
     }
