@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time as clock
+from typing import TYPE_CHECKING
 
 import bentoml
 from fastapi import FastAPI
@@ -26,6 +27,9 @@ from serving.schemas import (
     StationRequest,
 )
 
+if TYPE_CHECKING:
+    from training.bundle import ForecastBundle
+
 log = logging.getLogger(__name__)
 
 #: Plain GET routes live on a FastAPI app mounted beside the BentoML APIs, which
@@ -33,15 +37,13 @@ log = logging.getLogger(__name__)
 routes = FastAPI(title="AQI forecast: registry")
 
 
-def _not_found(exc: Exception) -> JSONResponse:
-    """Return a 404 in the same shape as BentoML's own validation errors."""
+def _refusal(exc: Exception, status: int = 404) -> JSONResponse:
+    """Return an error in the same shape as BentoML's own validation errors."""
     message = str(exc)
+    loc, kind = (["station_id"], "not_found") if status == 404 else ([], "no_model")
     return JSONResponse(
-        {
-            "error": message,
-            "detail": [{"loc": ["station_id"], "msg": message, "type": "not_found"}],
-        },
-        status_code=404,
+        {"error": message, "detail": [{"loc": loc, "msg": message, "type": kind}]},
+        status_code=status,
     )
 
 
@@ -58,8 +60,20 @@ class AqiForecast:
         settings = get_settings()
         self.model_ref = os.environ.get("AQI_MODEL", "champion")
         self.store = HourlyStore(settings.store_dir)
-        self.bundle = load_bundle(self.model_ref, settings)
-        self.model = answers.model_label(self.bundle, self.model_ref)
+        # Without a model the service still answers /current_aqi and /stations;
+        # /forecast says what is missing (a crash would only restart the worker).
+        self.bundle: ForecastBundle | None = None
+        self.missing: ModelNotFoundError | None = None
+        try:
+            self.bundle = load_bundle(self.model_ref, settings)
+        except ModelNotFoundError as exc:
+            log.error("no forecasts will be served: %s", exc)
+            self.missing = exc
+        self.model = (
+            answers.model_label(self.bundle, self.model_ref)
+            if self.bundle is not None
+            else self.model_ref
+        )
         log.info(
             "loaded model %s (%s) and store %s in %.1f s",
             self.model_ref,
@@ -71,10 +85,12 @@ class AqiForecast:
     @bentoml.api(route="/forecast", input_spec=StationRequest)
     def forecast(self, station_id: str) -> ForecastResponse:
         """Forecast the AQI of one station for the 12 hours after its latest hour."""
+        if self.bundle is None:
+            return _refusal(self.missing, status=503)
         try:
             answer = answers.forecast(self.store, self.bundle, station_id, self.model)
         except (UnknownStationError, ModelNotFoundError) as exc:
-            return _not_found(exc)
+            return _refusal(exc)
         return ForecastResponse.model_validate(answer)
 
     @bentoml.api(route="/current_aqi", input_spec=StationRequest)
@@ -83,7 +99,7 @@ class AqiForecast:
         try:
             answer = answers.current_aqi(self.store, station_id)
         except UnknownStationError as exc:
-            return _not_found(exc)
+            return _refusal(exc)
         return CurrentAqiResponse.model_validate(answer)
 
     @routes.get("/stations", response_model=list[Station])

@@ -1,0 +1,140 @@
+"""Start, wait for and stop a ``bentoml serve`` process of this project's service.
+
+Used by ``aqi-forecast serve``, the end-to-end test and the serving benchmark, so
+each of them runs the real server the same way and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time as clock
+from pathlib import Path
+
+import httpx
+import psutil
+
+from forecasting.config import REPO_ROOT, get_settings
+from forecasting.errors import ForecastingError
+
+log = logging.getLogger(__name__)
+
+SERVICE = "serving.service:AqiForecast"
+
+
+def service_env(home: Path | None, model: str) -> dict[str, str]:
+    """Return the environment the BentoML server runs with.
+
+    The home folder, the model reference and the MLflow tracking URI in force are
+    passed explicitly, so the server sees what this process sees.
+
+    Returns
+    -------
+    dict
+        A copy of ``os.environ`` with ``AQI_HOME``, ``AQI_MODEL`` and
+        ``MLFLOW_TRACKING_URI`` set, and BentoML's usage tracking off.
+    """
+    settings = get_settings(home)
+    env = dict(os.environ)
+    env["AQI_HOME"] = str(Path(settings.home).resolve())
+    env["AQI_MODEL"] = model
+    env["MLFLOW_TRACKING_URI"] = settings.mlflow_uri
+    env.setdefault("BENTOML_DO_NOT_TRACK", "True")
+    return env
+
+
+def server_command(host: str, port: int) -> list[str]:
+    """Return the ``bentoml serve`` command line for this project's service."""
+    bentoml = Path(sys.executable).with_name("bentoml")
+    program = [str(bentoml)] if bentoml.exists() else [sys.executable, "-m", "bentoml"]
+    return [*program, "serve", SERVICE, "--host", host, "--port", str(port)]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that is free on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(
+    env: dict[str, str], host: str, port: int, log_path: Path | None = None
+) -> subprocess.Popen:
+    """Start ``bentoml serve`` in its own session, from the repository root.
+
+    Returns
+    -------
+    subprocess.Popen
+        The server process; stop it with :func:`stop_server`.
+    """
+    output = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        return subprocess.Popen(
+            server_command(host, port),
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        if log_path:
+            output.close()
+
+
+def wait_ready(
+    process: subprocess.Popen, base_url: str, timeout: float = 120.0
+) -> float:
+    """Wait until ``/readyz`` answers 200; return the seconds it took.
+
+    Raises
+    ------
+    ForecastingError
+        When the server exits or is not ready within ``timeout`` seconds.
+    """
+    started = clock.perf_counter()
+    while clock.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise ForecastingError(
+                f"the BentoML server exited with code {process.returncode} before "
+                "it was ready; see its log"
+            )
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2.0).status_code == 200:
+                return clock.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        clock.sleep(0.2)
+    raise ForecastingError(
+        f"the BentoML server at {base_url} was not ready after {timeout:.0f} s; "
+        "see its log"
+    )
+
+
+def stop_server(process: subprocess.Popen, grace: float = 15.0) -> int:
+    """Stop the server and every process it started; return its exit code.
+
+    SIGTERM lets BentoML shut its workers down; whatever is still alive after
+    ``grace`` seconds (workers run in their own process groups) is killed.
+    """
+    try:
+        family = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
+    if process.poll() is None:
+        process.terminate()
+    try:
+        code = process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        code = process.wait()
+    _, alive = psutil.wait_procs(family, timeout=grace)
+    for child in alive:
+        log.warning("killing server process %d left after shutdown", child.pid)
+        child.kill()
+    psutil.wait_procs(alive, timeout=grace)
+    return code
