@@ -167,8 +167,7 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
     if a.dtype.kind == "f" and b.dtype.kind == "f":
         equal = a.to_numpy() == b.to_numpy()
     else:
-        pairs = zip(a.to_numpy(dtype=object), b.to_numpy(dtype=object), strict=True)
-        equal = np.fromiter((x == y for x, y in pairs), dtype=bool, count=len(a))
+        equal = a.to_numpy(dtype=object) == b.to_numpy(dtype=object)
     return (equal & ~missing_a & ~missing_b) | (missing_a & missing_b)
 
 
