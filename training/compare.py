@@ -51,7 +51,8 @@ def side_by_side(results: list[BacktestResult], names: list[str]) -> pd.DataFram
         ``n_scored``.
     """
     tables = [score_table(f, "horizon") for f in common_rows(results)]
-    out = pd.DataFrame({"horizon": [str(h) for h in sorted(tables[0]["horizon"])]})
+    horizons = sorted(tables[0]["horizon"].unique())
+    out = pd.DataFrame({"horizon": [str(h) for h in horizons]})
     for name, table in zip(names, tables, strict=True):
         model = table.loc[table["predictor"] == "model"].sort_values("horizon")
         for metric in ("mae", "coverage", "csi"):

@@ -1,0 +1,224 @@
+"""Backtests of two small real trainings (stations 1 and 43, data to 2026-08-01
+23:00) on the following hours: rows, no look-ahead, CSV, report, MLflow,
+compare and promote. MLflow is a real SQLite store in a temporary folder."""
+
+from __future__ import annotations
+
+import re
+
+import mlflow
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecasting.cli import app
+from forecasting.config import get_settings
+from forecasting.readers.base import ReadResult
+from forecasting.store import HourlyStore
+from training.backtest import CSV_COLUMNS, run_backtest, write_csv
+from training.backtest_mlflow import log_backtest
+from training.compare import compare, promote
+from training.registry import client_for
+from training.report import horizon_table, write_report
+from training.train import run_training
+
+pytestmark = pytest.mark.slow
+
+TZ = "Asia/Taipei"
+STATIONS = ["1", "43"]
+TRAIN_END = "2026-08-01 23:00+08:00"
+T0 = pd.Timestamp("2026-08-02 00:00", tz=TZ)
+T1 = T0 + pd.Timedelta(hours=23)
+
+
+@pytest.fixture(scope="module")
+def models(sample_store, tmp_path_factory):
+    """A fair model (champion) and a one-tree level model (challenger)."""
+    root = tmp_path_factory.mktemp("backtest_mlflow")
+    settings = get_settings(root / "home").model_copy(
+        update={
+            "tracking_uri": f"sqlite:///{root / 'mlflow.db'}",
+            "artifact_root": root / "artifacts",
+        }
+    )
+    common = dict(end=TRAIN_END, n_jobs=1, settings=settings, refit=False)
+    good = run_training(
+        sample_store, STATIONS, alias="champion", num_boost_round=40, **common
+    )
+    bad = run_training(
+        sample_store,
+        STATIONS,
+        alias="challenger",
+        num_boost_round=1,
+        target="level",
+        **common,
+    )
+    return settings, f"v{good.version}", f"v{bad.version}"
+
+
+@pytest.fixture(scope="module")
+def day(sample_store, models):
+    settings, good, _ = models
+    return run_backtest(
+        sample_store, T0, T1, STATIONS, good, progress=False, settings=settings
+    )
+
+
+def test_backtest_has_a_row_per_station_issue_hour_and_horizon(day):
+    rows = day.forecasts
+
+    assert len(rows) == 2 * 24 * 12
+    assert list(rows.columns) == list(CSV_COLUMNS)
+    assert rows["aqi_pred"].notna().all()
+    lead = rows["target_time"] - rows["issued_at"]
+    assert (lead == pd.to_timedelta(rows["horizon"], unit="h")).all()
+    assert day.headline["n_expected"] == 576
+    assert day.headline["n_scored"] == 576  # both stations published every hour
+
+
+def test_forecasts_use_no_data_after_their_issue_hour(
+    sample_store, models, day, tmp_path
+):
+    settings, good, _ = models
+    cut = T0 + pd.Timedelta(hours=11)
+    truncated = HourlyStore(tmp_path / "store")
+    truncated.ingest(ReadResult(hourly=sample_store.read(STATIONS, end=cut)))
+
+    early = run_backtest(
+        truncated, T0, cut, STATIONS, good, progress=False, settings=settings
+    )
+
+    full = day.forecasts[day.forecasts["issued_at"] <= cut].reset_index(drop=True)
+    assert len(early.forecasts) == len(full) == 2 * 12 * 12
+    pd.testing.assert_frame_equal(early.forecasts, full)
+
+
+def test_csv_has_the_columns_and_iso_times_with_offset(day, tmp_path):
+    path = tmp_path / "bt.csv"
+    write_csv(day.forecasts, path)
+
+    text = pd.read_csv(path, dtype=str)
+    assert list(text.columns) == list(CSV_COLUMNS)
+    iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:00:00\+08:00$")
+    assert text["issued_at"].str.match(iso).all()
+    assert text["target_time"].str.match(iso).all()
+    first = text.iloc[0]
+    assert (first["site_id"], first["issued_at"]) == ("1", "2026-08-02T00:00:00+08:00")
+    assert first["target_time"] == "2026-08-02T01:00:00+08:00"
+    probs = text[[c for c in CSV_COLUMNS if c.startswith("p_")]].astype(float)
+    assert probs.sum(axis=1).round(2).eq(1.0).all()
+
+
+def test_report_files_exist_and_its_mae_table_is_the_scores(day, tmp_path):
+    path = tmp_path / "bt.csv"
+    write_csv(day.forecasts, path)
+
+    report = write_report(day, path)
+
+    for suffix in ("mae_by_horizon.png", "coverage_by_horizon.png", "by_horizon.csv"):
+        assert (tmp_path / f"bt.{suffix}").stat().st_size > 0
+    text = report.read_text()
+    section = text.split("## By horizon")[1].split("##")[0].strip().splitlines()
+    header = [c.strip() for c in section[0].strip("|").split("|")]
+    lines = [[c.strip() for c in line.strip("|").split("|")] for line in section[2:]]
+    table = pd.DataFrame(lines, columns=header)
+    model = day.by_horizon[day.by_horizon["predictor"] == "model"]
+    persistence = day.by_horizon[day.by_horizon["predictor"] == "persistence"]
+    assert table["horizon"].tolist() == [str(h) for h in range(1, 13)]
+    assert table["mae_model"].tolist() == [f"{v:.2f}" for v in model["mae"]]
+    assert table["mae_persistence"].tolist() == [f"{v:.2f}" for v in persistence["mae"]]
+    assert horizon_table(day)["mae_model"].tolist() == model["mae"].tolist()
+
+
+def test_backtest_is_logged_as_one_mlflow_run(day, models, tmp_path):
+    settings, _, _ = models
+    path = tmp_path / "bt.csv"
+    write_csv(day.forecasts, path)
+
+    run_id = log_backtest(day, settings, [path, write_report(day, path)])
+
+    run = client_for(settings).get_run(run_id)
+    model = day.by_horizon[day.by_horizon["predictor"] == "model"]
+    assert run.data.params["model_ref"] == day.model_ref
+    assert run.data.params["n_stations"] == "2"
+    assert run.data.metrics["mae_h01"] == pytest.approx(model["mae"].iloc[0])
+    names = {a.path for a in client_for(settings).list_artifacts(run_id)}
+    assert {"bt.csv", "bt.report.md"} <= names
+    assert mlflow.get_experiment(run.info.experiment_id).name == "backtests"
+
+
+def test_compare_scores_both_models_on_the_same_rows(sample_store, models):
+    settings, good, bad = models
+
+    table, results = compare(
+        sample_store, [good, bad], T0, T1, STATIONS, False, settings
+    )
+
+    mean = table.set_index("horizon").loc["mean"]
+    assert mean[f"mae_{good}"] < mean[f"mae_{bad}"]
+    assert mean["n_scored"] == 576
+    assert [r.model_ref for r in results] == [good, bad]
+
+
+def _set_aliases(settings, champion: str, challenger: str) -> None:
+    client = client_for(settings)
+    name = settings.registered_model
+    client.set_registered_model_alias(name, "champion", champion.removeprefix("v"))
+    client.set_registered_model_alias(name, "challenger", challenger.removeprefix("v"))
+
+
+def _champion(settings) -> str:
+    client = client_for(settings)
+    version = client.get_model_version_by_alias(settings.registered_model, "champion")
+    return f"v{version.version}"
+
+
+def test_promote_keeps_the_champion_when_the_challenger_is_worse(sample_store, models):
+    settings, good, bad = models
+    _set_aliases(settings, champion=good, challenger=bad)
+
+    decision = promote(sample_store, settings, "mae", T0, T1, STATIONS, False)
+
+    assert not decision.promoted
+    assert decision.challenger > decision.champion
+    assert _champion(settings) == good
+
+
+def test_promote_moves_the_champion_when_the_challenger_is_better(sample_store, models):
+    settings, good, bad = models
+    _set_aliases(settings, champion=bad, challenger=good)
+
+    decision = promote(sample_store, settings, "mae", T0, T1, STATIONS, False)
+
+    assert decision.promoted
+    assert decision.challenger < decision.champion
+    assert _champion(settings) == good
+
+
+def test_backtest_command_writes_csv_and_report(sample_home, models, monkeypatch):
+    settings, good, _ = models
+    monkeypatch.setenv("AQI_TRACKING_URI", settings.mlflow_uri)
+    monkeypatch.setenv("AQI_ARTIFACT_ROOT", str(settings.artifact_root))
+    out = sample_home / "out" / "bt.csv"
+    args = ["backtest", "--home", str(sample_home), "--model", good]
+    args += ["--start", "2026-08-02T00:00", "--end", "2026-08-02T05:00"]
+    args += ["-s", "1", "--out", str(out)]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(out)) == 6 * 12
+    assert (out.parent / "bt.report.md").exists()
+    assert "mean MAE h1-12: model" in result.output
+
+
+def test_backtest_command_refuses_a_reversed_span(sample_home, models, monkeypatch):
+    settings, good, _ = models
+    monkeypatch.setenv("AQI_TRACKING_URI", settings.mlflow_uri)
+    args = ["backtest", "--home", str(sample_home), "--model", good]
+    args += ["--start", "2026-08-03T00:00", "--end", "2026-08-02T00:00"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 2
+    assert "start" in result.output and "after end" in result.output
