@@ -36,12 +36,9 @@ from __future__ import annotations
 import copy
 import io
 import logging
-import os
 import time as clock
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -77,10 +74,6 @@ def _to_time(value: str | pd.Timestamp | None) -> pd.Timestamp | None:
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize(TIMEZONE)
     return stamp.tz_convert("UTC")
-
-
-def _local_year(index: pd.Index) -> pd.Index:
-    return index.get_level_values("time").tz_convert(TIMEZONE).year
 
 
 class HourlyStore:
@@ -286,76 +279,6 @@ class HourlyStore:
 
     # ---------------------------------------------------------------- writing
 
-    def _stored(self, manifest: dict, table: str, keys: set[str]) -> pd.DataFrame:
-        parts = [
-            files.read_partition(self.root, manifest[table][key]["file"], table)
-            for key in sorted(keys)
-            if key in manifest[table]
-        ]
-        schema = files.SCHEMAS[table]
-        data = pa.concat_tables(parts) if parts else schema.empty_table()
-        text = [f.name for f in schema if pa.types.is_string(f.type)]
-        frame = data.drop_columns(text).to_pandas()
-        for name in text:
-            # Object arrays with None, as normalise_* makes them (fast in Arrow).
-            frame[name] = data.column(name).to_numpy(zero_copy_only=False)
-        frame = frame.loc[:, schema.names]
-        if table == "hourly":
-            frame = frame.set_index(["site_id", "time"])
-        return frame
-
-    def _write(
-        self, manifest: dict, table: str, frame: pd.DataFrame, keys: set[str]
-    ) -> tuple[dict, list[str]]:
-        """Write partitions ``keys`` of ``frame``; return new entries, old files.
-
-        ``frame`` is sorted so that each partition's rows are contiguous. Files
-        are written (and fsync-ed) by a few threads: both release the GIL.
-        """
-        if not keys:
-            return {}, []
-        labels = self._keys(frame).to_numpy()
-        starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
-        stops = np.r_[starts[1:], len(frame)]
-        bounds = zip(starts, stops, strict=True)
-        wanted = [(labels[a], a, b) for a, b in bounds if labels[a] in keys]
-        data = files.to_arrow(frame, files.SCHEMAS[table])
-        times = frame["time"]
-
-        def write(part: tuple[str, int, int]) -> str:
-            key, start, stop = part
-            return files.write_partition(
-                self.root, table, key, data.slice(start, stop - start)
-            )
-
-        entries, replaced = {}, []
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            # Under the kill test's pause hook, write one file at a time (lazily)
-            # so that exactly the announced number of files exists.
-            paths = (
-                map(write, wanted)
-                if os.environ.get(files.PAUSE_ENV)
-                else pool.map(write, wanted)
-            )
-            for (key, start, stop), path in zip(wanted, paths, strict=True):
-                span = times.iloc[start:stop].dropna()
-                entries[key] = {
-                    "file": path,
-                    "rows": int(stop - start),
-                    "first": span.min().isoformat() if len(span) else None,
-                    "last": span.max().isoformat() if len(span) else None,
-                }
-                if key in manifest[table]:
-                    replaced.append(manifest[table][key]["file"])
-                self._written += 1
-                files.pause_after(self._written)
-        return entries, replaced
-
-    @staticmethod
-    def _keys(frame: pd.DataFrame) -> pd.Series:
-        years = frame["time"].dt.tz_convert(TIMEZONE).dt.year.fillna(0).astype(int)
-        return frame["site_id"].astype(str) + "/" + years.astype(str)
-
     def ingest(self, result: ReadResult, label: str | None = None) -> IngestSummary:
         """Store a reader's result by the reconciliation rule, atomically.
 
@@ -389,16 +312,20 @@ class HourlyStore:
         with files.writer_lock(self.root):
             manifest = files.load_manifest(self.root)
             files.remove_unlisted(self.root, manifest)
-            self._written = 0
-            incoming_keys = set(self._keys(incoming.reset_index()))
-            stored = self._stored(manifest, "hourly", incoming_keys)
+            incoming_keys = set(files.partition_labels(incoming.reset_index()))
+            stored = files.read_partitions(self.root, manifest, "hourly", incoming_keys)
             merged, added, replaced, unchanged = reconcile(stored, incoming)
             changed = added.append(replaced)
-            changed_keys = set(self._keys(pd.DataFrame(index=changed).reset_index()))
-            new_hourly, old_files = self._write(
-                manifest, "hourly", merged.reset_index(), changed_keys
+            changed_keys = set(
+                files.partition_labels(pd.DataFrame(index=changed).reset_index())
             )
-            new_flags, old_flag_files = self._merge_flags(manifest, flags)
+            new_hourly, old_files = files.write_partitions(
+                self.root, manifest, "hourly", merged.reset_index(), changed_keys
+            )
+            new_flags, old_flag_files = self._merge_flags(
+                manifest, flags, written_before=len(new_hourly)
+            )
+            written = len(new_hourly) + len(new_flags)
 
             if new_hourly or new_flags:
                 updated = copy.deepcopy(manifest)
@@ -422,18 +349,18 @@ class HourlyStore:
             total.unchanged,
             total.flagged,
             total.rejected,
-            self._written,
+            written,
             summary.seconds,
         )
         return summary
 
     def _merge_flags(
-        self, manifest: dict, flags: pd.DataFrame
+        self, manifest: dict, flags: pd.DataFrame, written_before: int
     ) -> tuple[dict, list[str]]:
         if flags.empty:
             return {}, []
-        keys = set(self._keys(flags))
-        stored = self._stored(manifest, "flags", keys)
+        keys = set(files.partition_labels(flags))
+        stored = files.read_partitions(self.root, manifest, "flags", keys)
         combined = pd.concat([stored, flags], ignore_index=True)
         combined = combined.drop_duplicates(subset=list(FLAG_KEY), keep="last")
         combined = combined.sort_values(list(FLAG_KEY), kind="stable")
@@ -441,8 +368,10 @@ class HourlyStore:
         matched = flags.merge(
             stored, on=list(FLAG_COLUMNS), how="left", indicator=True
         )["_merge"].to_numpy()
-        changed = set(self._keys(flags).to_numpy()[matched == "left_only"])
-        return self._write(manifest, "flags", combined, changed)
+        changed = set(files.partition_labels(flags).to_numpy()[matched == "left_only"])
+        return files.write_partitions(
+            self.root, manifest, "flags", combined, changed, written_before
+        )
 
     def _merge_stations(self, seen: pd.DataFrame) -> None:
         if seen is None or seen.empty:

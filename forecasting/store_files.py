@@ -28,12 +28,15 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from forecasting.config import TIMEZONE
 from forecasting.errors import StoreError
 from forecasting.schema import (
     FLAG_COLUMNS,
@@ -176,6 +179,96 @@ def read_partition(
         filters=filters,
         schema=SCHEMAS[table_name],
     )
+
+
+def partition_labels(frame: pd.DataFrame) -> pd.Series:
+    """Return each row's manifest key, ``"<site_id>/<year in Asia/Taipei>"``.
+
+    A row without a time (possible in flags) goes to year 0.
+    """
+    years = frame["time"].dt.tz_convert(TIMEZONE).dt.year.fillna(0).astype(int)
+    return frame["site_id"].astype(str) + "/" + years.astype(str)
+
+
+def read_partitions(
+    root: Path, manifest: dict, table: str, keys: set[str]
+) -> pd.DataFrame:
+    """Return the live rows of partitions ``keys`` in the store's own form.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table's columns, time in UTC, text as object arrays with None;
+        ``hourly`` is indexed by ``(site_id, time)``.
+    """
+    parts = [
+        read_partition(root, manifest[table][key]["file"], table)
+        for key in sorted(keys)
+        if key in manifest[table]
+    ]
+    schema = SCHEMAS[table]
+    data = pa.concat_tables(parts) if parts else schema.empty_table()
+    text = [f.name for f in schema if pa.types.is_string(f.type)]
+    frame = data.drop_columns(text).to_pandas()
+    for name in text:
+        frame[name] = data.column(name).to_numpy(zero_copy_only=False)
+    frame = frame.loc[:, schema.names]
+    if table == "hourly":
+        frame = frame.set_index(["site_id", "time"])
+    return frame
+
+
+def write_partitions(
+    root: Path,
+    manifest: dict,
+    table: str,
+    frame: pd.DataFrame,
+    keys: set[str],
+    written_before: int = 0,
+) -> tuple[dict, list[str]]:
+    """Write partitions ``keys`` of ``frame`` under fresh names.
+
+    ``frame`` is sorted so that each partition's rows are contiguous. A few
+    threads write (and fsync) the files: both release the GIL.
+
+    Returns
+    -------
+    tuple
+        ``(entries, superseded)``: the new manifest entries by key, and the
+        files of the live manifest they replace (to delete once published).
+    """
+    if not keys:
+        return {}, []
+    labels = partition_labels(frame).to_numpy()
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+    stops = np.r_[starts[1:], len(frame)]
+    bounds = zip(starts, stops, strict=True)
+    wanted = [(labels[a], a, b) for a, b in bounds if labels[a] in keys]
+    data = to_arrow(frame, SCHEMAS[table])
+    times = frame["time"]
+
+    def write(part: tuple[str, int, int]) -> str:
+        key, start, stop = part
+        return write_partition(root, table, key, data.slice(start, stop - start))
+
+    entries, superseded = {}, []
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        # Under the kill test's pause hook, write one file at a time (lazily)
+        # so that exactly the announced number of files exists.
+        hooked = bool(os.environ.get(PAUSE_ENV))
+        paths = map(write, wanted) if hooked else pool.map(write, wanted)
+        for (key, start, stop), path in zip(wanted, paths, strict=True):
+            span = times.iloc[start:stop].dropna()
+            entries[key] = {
+                "file": path,
+                "rows": int(stop - start),
+                "first": span.min().isoformat() if len(span) else None,
+                "last": span.max().isoformat() if len(span) else None,
+            }
+            if key in manifest[table]:
+                superseded.append(manifest[table][key]["file"])
+            pause_after(written_before + len(entries))
+    return entries, superseded
 
 
 def live_files(manifest: dict) -> set[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecasting.config import TIMEZONE
 from forecasting.errors import ValidationError
 from forecasting.schema import (
     FLAG_COLUMNS,
@@ -20,7 +21,6 @@ from forecasting.schema import (
     SOURCE_RANK,
 )
 
-TIMEZONE = "Asia/Taipei"
 NUMBERS = MEASUREMENTS + PUBLISHED_NUMBERS
 PUBLISHED = PUBLISHED_NUMBERS + PUBLISHED_TEXT
 TEXT = PUBLISHED_TEXT + PROVENANCE
