@@ -73,15 +73,19 @@ def band(aqi: float | None) -> str | None:
     return names[0] if names else STATUS_BANDS[-1][1]
 
 
-def station_list(store: HourlyStore) -> list[dict]:
+def station_list(
+    store: HourlyStore, registry: pd.DataFrame | None = None
+) -> list[dict]:
     """Return every station of the store's registry, sorted by numeric id.
+
+    ``registry`` (as ``store.registry()`` returns it) saves re-reading it.
 
     Returns
     -------
     list of dict
         ``station_id, name_zh, name_en, county, latitude, longitude``.
     """
-    registry = store.registry()
+    registry = store.registry() if registry is None else registry
     order = pd.to_numeric(registry["site_id"], errors="coerce")
     registry = registry.assign(_order=order).sort_values(["_order", "site_id"])
     return [_station_fields(row) for row in registry.to_dict("records")]
@@ -100,8 +104,10 @@ def _station_fields(row: dict) -> dict:
     return fields
 
 
-def station(store: HourlyStore, site_id: str) -> dict:
-    """Return one station's registry fields.
+def station(
+    store: HourlyStore, site_id: str, registry: pd.DataFrame | None = None
+) -> dict:
+    """Return one station's registry fields (``registry`` saves re-reading it).
 
     Raises
     ------
@@ -109,7 +115,8 @@ def station(store: HourlyStore, site_id: str) -> dict:
         When ``site_id`` is not in the store's registry; the message names
         ``station_id`` and says how to list the stations.
     """
-    return _station_fields(station_info(site_id, store.registry()))
+    registry = store.registry() if registry is None else registry
+    return _station_fields(station_info(site_id, registry))
 
 
 def _latest(store: HourlyStore, site_id: str) -> pd.Timestamp:
@@ -130,7 +137,10 @@ def _latest(store: HourlyStore, site_id: str) -> pd.Timestamp:
 
 
 def current_aqi(
-    store: HourlyStore, site_id: str, prefer_published: bool = True
+    store: HourlyStore,
+    site_id: str,
+    prefer_published: bool = True,
+    registry: pd.DataFrame | None = None,
 ) -> dict:
     """Return the official AQI of a station at its latest stored hour.
 
@@ -152,6 +162,8 @@ def current_aqi(
     prefer_published:
         Use MOENV's published moving values where stored; False always
         recomputes them from the hourly concentrations.
+    registry:
+        The store's registry, when the caller keeps it; read when None.
 
     Returns
     -------
@@ -166,7 +178,7 @@ def current_aqi(
     from forecasting.aqi import aqi_from_moving_values, compute_aqi
 
     started = clock.perf_counter()
-    answer = station(store, site_id)
+    answer = station(store, site_id, registry)
     latest = _latest(store, site_id)
     start = latest - pd.Timedelta(hours=CURRENT_AQI_HOURS - 1)
     hourly = store.read(stations=[site_id], start=start, end=latest)
@@ -215,7 +227,11 @@ def current_aqi(
 
 
 def forecast(
-    store: HourlyStore, bundle: ForecastBundle, site_id: str, model: str
+    store: HourlyStore,
+    bundle: ForecastBundle,
+    site_id: str,
+    model: str,
+    registry: pd.DataFrame | None = None,
 ) -> dict:
     """Return the 12-hour forecast of a station, issued at its latest stored hour.
 
@@ -230,6 +246,8 @@ def forecast(
         MOENV station id.
     model:
         Label of the model set (registered version and run), echoed back.
+    registry:
+        The store's registry, when the caller keeps it; read when None.
 
     Returns
     -------
@@ -244,7 +262,7 @@ def forecast(
         When the bundle has no model for this station.
     """
     started = clock.perf_counter()
-    answer = station(store, site_id)
+    answer = station(store, site_id, registry)
     if not has_model(bundle, site_id):
         raise ModelNotFoundError(
             f"station_id {site_id!r} is known but model {model} has no forecaster "

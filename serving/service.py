@@ -14,6 +14,7 @@ import time as clock
 from typing import TYPE_CHECKING
 
 import bentoml
+import pandas as pd
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
 
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from training.bundle import ForecastBundle
 
 log = logging.getLogger(__name__)
+
+#: Seconds the station registry is kept between reads (it changes on ingest only).
+REGISTRY_TTL = 60.0
 
 #: Plain GET routes live on a FastAPI app mounted beside the BentoML APIs, which
 #: BentoML only exposes as POST.
@@ -60,6 +64,8 @@ class AqiForecast:
         settings = get_settings()
         self.model_ref = os.environ.get("AQI_MODEL", "champion")
         self.store = HourlyStore(settings.store_dir)
+        self._registry = self.store.registry()
+        self._registry_read = clock.monotonic()
         # Without a model the service still answers /current_aqi and /stations;
         # /forecast says what is missing (a crash would only restart the worker).
         self.bundle: ForecastBundle | None = None
@@ -82,13 +88,22 @@ class AqiForecast:
             clock.perf_counter() - started,
         )
 
+    def registry(self) -> pd.DataFrame:
+        """Return the store's station registry, re-read after ``REGISTRY_TTL``."""
+        if clock.monotonic() - self._registry_read > REGISTRY_TTL:
+            self._registry = self.store.registry()
+            self._registry_read = clock.monotonic()
+        return self._registry
+
     @bentoml.api(route="/forecast", input_spec=StationRequest)
     def forecast(self, station_id: str) -> ForecastResponse:
         """Forecast the AQI of one station for the 12 hours after its latest hour."""
         if self.bundle is None:
             return _refusal(self.missing, status=503)
         try:
-            answer = answers.forecast(self.store, self.bundle, station_id, self.model)
+            answer = answers.forecast(
+                self.store, self.bundle, station_id, self.model, self.registry()
+            )
         except (UnknownStationError, ModelNotFoundError) as exc:
             return _refusal(exc)
         return ForecastResponse.model_validate(answer)
@@ -97,7 +112,9 @@ class AqiForecast:
     def current_aqi(self, station_id: str) -> CurrentAqiResponse:
         """Compute the official AQI of one station at its latest stored hour."""
         try:
-            answer = answers.current_aqi(self.store, station_id)
+            answer = answers.current_aqi(
+                self.store, station_id, registry=self.registry()
+            )
         except UnknownStationError as exc:
             return _refusal(exc)
         return CurrentAqiResponse.model_validate(answer)
@@ -105,4 +122,4 @@ class AqiForecast:
     @routes.get("/stations", response_model=list[Station])
     def stations(self) -> list[dict]:
         """List the stations: id, Chinese and English name, county, position."""
-        return answers.station_list(self.store)
+        return answers.station_list(self.store, self.registry())
