@@ -73,7 +73,8 @@ def normalise_hourly(hourly: pd.DataFrame, fallback_label: str) -> pd.DataFrame:
     ------
     ValidationError
         When ``time`` is missing or has no timezone, ``site_id`` is missing or
-        blank, a station-hour repeats, a number column holds text, or
+        blank, a station-hour repeats, a number column holds text or an
+        infinite value, or
         ``source_kind`` is not one of :data:`forecasting.schema.SOURCE_RANK`.
     """
     label = _label(hourly, fallback_label)
@@ -111,6 +112,13 @@ def normalise_hourly(hourly: pd.DataFrame, fallback_label: str) -> pd.DataFrame:
                 f"{label}: field {name!r} holds values that are not numbers ({exc});"
                 " readers must move raw cells to the flags table"
             ) from exc
+        infinite = np.isinf(out[name].to_numpy())
+        if infinite.any():
+            row = int(np.flatnonzero(infinite)[0])
+            raise ValidationError(
+                f"{label}: field {name!r} is infinite in row {row + 1}; a "
+                "measurement is a finite number or missing (NaN)"
+            )
     for name in TEXT:
         blank = pd.Series(None, index=hourly.index, dtype=object)
         out[name] = _text(hourly.get(name, blank)).to_numpy()

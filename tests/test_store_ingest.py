@@ -161,6 +161,17 @@ def test_repeated_station_hour_is_refused(tmp_path, lunbei):
     assert not (store.root / "manifest.json").exists()
 
 
+def test_infinite_value_is_refused_naming_field_and_row(tmp_path, lunbei):
+    store = HourlyStore(tmp_path / "store")
+    broken = lunbei.hourly.copy()
+    broken.loc[5, "pm10"] = np.inf
+
+    with pytest.raises(ValidationError, match=r"lunbei.*'pm10' is infinite in row 6"):
+        store.ingest(type(lunbei)(hourly=broken))
+
+    assert store.read().empty
+
+
 def test_manifest_lists_station_year_partitions(sample_store):
     manifest = json.loads((sample_store.root / "manifest.json").read_text())
 
@@ -173,3 +184,16 @@ def test_manifest_lists_station_year_partitions(sample_store):
     entry = manifest["hourly"]["24/2020"]
     assert entry["file"].startswith("hourly/site_id=24/year=2020/part-")
     assert (sample_store.root / entry["file"]).exists()
+
+
+def test_empty_store_reads_empty_frames_with_the_columns(tmp_path):
+    store = HourlyStore(tmp_path / "nothing-here")
+
+    frame = store.read()
+
+    assert frame.empty and list(frame.columns) == list(HOURLY_COLUMNS)
+    assert str(frame["time"].dtype) == "datetime64[us, Asia/Taipei]"
+    assert store.read_flags().empty
+    assert store.station_ids() == []
+    assert store.latest_time("12") is None
+    assert len(store.registry()) == 84
