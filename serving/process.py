@@ -35,7 +35,8 @@ def service_env(home: Path | None, model: str) -> dict[str, str]:
     -------
     dict
         A copy of ``os.environ`` with ``AQI_HOME``, ``AQI_MODEL`` and
-        ``MLFLOW_TRACKING_URI`` set, and BentoML's usage tracking off.
+        ``MLFLOW_TRACKING_URI`` set; BentoML's usage tracking and MLflow's
+        download progress bars off.
     """
     settings = get_settings(home)
     env = dict(os.environ)
@@ -43,6 +44,7 @@ def service_env(home: Path | None, model: str) -> dict[str, str]:
     env["AQI_MODEL"] = model
     env["MLFLOW_TRACKING_URI"] = settings.mlflow_uri
     env.setdefault("BENTOML_DO_NOT_TRACK", "True")
+    env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return env
 
 
