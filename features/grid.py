@@ -17,6 +17,9 @@ from forecasting.schema import MOVING_VALUES
 
 logger = logging.getLogger(__name__)
 
+#: Hourly concentrations that enter the official AQI.
+AQI_POLLUTANTS = ("pm2_5", "pm10", "o3", "co", "so2", "no2")
+
 
 def complete_grid(hourly: pd.DataFrame) -> pd.DataFrame:
     """Reindex each station to a full hourly grid from its first to its last hour.
@@ -96,6 +99,18 @@ def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype("float64")
 
 
+def _measured(hourly: pd.DataFrame) -> pd.Series:
+    """Rows where at least one AQI pollutant was measured that hour.
+
+    MOENV's moving values tolerate missing hours, so a computed AQI exists even
+    for an hour the station never reported; such an hour must stay a gap.
+    """
+    columns = [c for c in AQI_POLLUTANTS if c in hourly.columns]
+    if not columns:
+        return pd.Series(False, index=hourly.index)
+    return hourly[columns].apply(pd.to_numeric, errors="coerce").notna().any(axis=1)
+
+
 def observed_aqi(hourly: pd.DataFrame) -> pd.Series:
     """The AQI of every row: published where MOENV published one, else computed.
 
@@ -108,14 +123,16 @@ def observed_aqi(hourly: pd.DataFrame) -> pd.Series:
     Returns
     -------
     pandas.Series
-        Float AQI on ``hourly``'s index, named ``aqi``; NaN where neither a
-        published nor a computed AQI exists. A value at hour t depends only on
-        rows at or before t.
+        Float AQI on ``hourly``'s index, named ``aqi``. NaN where nothing was
+        published and the station measured none of the AQI pollutants that
+        hour (a gap stays a gap), or where no AQI can be computed. A value at
+        hour t depends only on rows at or before t.
     """
     published = _numeric(hourly, "aqi")
     if published.notna().all():
         return published.rename("aqi")
     computed = compute_aqi(hourly)["aqi"].astype("float64")
+    computed = computed.where(_measured(hourly))
     return published.fillna(computed).rename("aqi")
 
 
@@ -136,8 +153,9 @@ def observed_moving_values(hourly: pd.DataFrame) -> pd.DataFrame:
     published = pd.DataFrame({c: _numeric(hourly, c) for c in MOVING_VALUES})
     if published.notna().all().all():
         return published
-    computed = moving_values(hourly)
-    return published.fillna(computed[list(MOVING_VALUES)].astype("float64"))
+    computed = moving_values(hourly)[list(MOVING_VALUES)].astype("float64")
+    computed = computed.where(_measured(hourly), axis=0)
+    return published.fillna(computed)
 
 
 def wind_uv(speed: pd.Series, direction: pd.Series) -> pd.DataFrame:

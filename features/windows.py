@@ -163,7 +163,7 @@ def build_features(
     hour = grid["time"].dt.hour.to_numpy()
     columns["hour_sin"] = pd.Series(np.sin(2 * np.pi * hour / 24), index=grid.index)
     columns["hour_cos"] = pd.Series(np.cos(2 * np.pi * hour / 24), index=grid.index)
-    columns["day_of_week"] = grid["time"].dt.dayofweek.astype("float64")
+    columns["day_of_week"] = grid["time"].dt.day_of_week.astype("float64")
 
     out = pd.DataFrame(columns)
     logger.info(

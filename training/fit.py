@@ -80,7 +80,7 @@ def fit_station(
     targets: pd.DataFrame,
     spec: FeatureSpec,
     horizons: tuple[int, ...],
-    target: str = "auto",
+    target: str = "change",
     params: dict | None = None,
     num_boost_round: int = NUM_BOOST_ROUND,
     refit: bool = True,
