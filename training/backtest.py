@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 #: Columns of the backtest CSV, in order: those of ``ForecastBundle.forecast``.
 CSV_COLUMNS = FORECAST_COLUMNS
 KEY_COLUMNS = ("site_id", "issued_at", "horizon")
+#: Hours before the backtest that the climatology baseline averages.
+CLIMATOLOGY_SPAN = pd.Timedelta(days=365)
 
 
 @dataclass
@@ -149,10 +151,14 @@ def observed_frame(hourly: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _read_history(store, stations: list[str] | None, end: pd.Timestamp):
-    """Every stored hour of the stations up to the last target time."""
+def _read_history(
+    store, stations: list[str] | None, start: pd.Timestamp, end: pd.Timestamp
+):
+    """Stored hours of the stations from a year before ``start`` to the last
+    target time (the year feeds the climatology baseline)."""
     last_target = end + pd.Timedelta(hours=max(HORIZONS))
-    hourly = store.read(stations=stations, end=last_target)
+    first = start - CLIMATOLOGY_SPAN
+    hourly = store.read(stations=stations, start=first, end=last_target)
     if hourly.empty:
         raise StoreError(
             f"store {store.root}: no hourly data up to {last_target}; ingest data "
@@ -227,7 +233,7 @@ def run_backtest(
         bundle = load_bundle(model, settings)
 
     _warn_if_seen(bundle, start)
-    hourly = _read_history(store, stations, end)
+    hourly = _read_history(store, stations, start, end)
     chosen = _pick_stations(hourly, stations, start)
     hourly = hourly.loc[hourly["site_id"].isin(chosen)]
     issue_hours = pd.date_range(start, end, freq="h")

@@ -38,6 +38,7 @@ def log_backtest(
     settings: Settings,
     files: list[Path],
     run_name: str | None = None,
+    experiment: str = EXPERIMENT,
 ) -> str:
     """Log one backtest as an MLflow run of experiment :data:`EXPERIMENT`.
 
@@ -51,6 +52,8 @@ def log_backtest(
         Files to attach (the CSV, the report and its figures).
     run_name:
         Name of the run; default ``backtest-<model ref>``.
+    experiment:
+        MLflow experiment name.
 
     Returns
     -------
@@ -66,7 +69,7 @@ def log_backtest(
 
     from training.registry import client_for, experiment_id
 
-    experiment = experiment_id(client_for(settings), settings, EXPERIMENT)
+    experiment_key = experiment_id(client_for(settings), settings, experiment)
     stations = ",".join(result.stations)
     params = {
         "model_ref": result.model_ref,
@@ -77,7 +80,8 @@ def log_backtest(
     }
     params |= {f"model_{k}": v for k, v in result.model_info.items()}
     with mlflow.start_run(
-        experiment_id=experiment, run_name=run_name or f"backtest-{result.model_ref}"
+        experiment_id=experiment_key,
+        run_name=run_name or f"backtest-{result.model_ref}",
     ) as run:
         mlflow.log_params(params)
         mlflow.log_metrics(_metrics(result))
