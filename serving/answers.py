@@ -15,7 +15,7 @@ import pandas as pd
 
 from forecasting.aqi_tables import STATUS_BANDS
 from forecasting.config import REGISTERED_MODEL
-from forecasting.errors import ModelNotFoundError, UnknownStationError
+from forecasting.errors import ModelNotFoundError, StoreError, UnknownStationError
 from forecasting.stations import REGISTRY_COLUMNS, station_info
 
 if TYPE_CHECKING:
@@ -260,6 +260,8 @@ def forecast(
         When the station is not in the registry or has no stored hour.
     ModelNotFoundError
         When the bundle has no model for this station.
+    StoreError
+        When the station's stored history is too short to forecast from.
     """
     started = clock.perf_counter()
     answer = station(store, site_id, registry)
@@ -274,6 +276,12 @@ def forecast(
     history = store.read(stations=[site_id], start=start, end=latest)
     frame = bundle.forecast(history, issued_at=latest)
     frame = frame.loc[frame["site_id"] == site_id].sort_values("horizon")
+    if frame.empty:
+        raise StoreError(
+            f"station_id {site_id!r}: the hours stored up to {latest.isoformat()} "
+            f"do not give model {model} the {bundle.history_hours} hours of history "
+            "it needs; ingest this station's recent MOENV records"
+        )
 
     answer.update(
         issued_at=latest.to_pydatetime(),

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from starlette.responses import JSONResponse
 
 from forecasting.config import get_settings
-from forecasting.errors import ModelNotFoundError, UnknownStationError
+from forecasting.errors import ModelNotFoundError, StoreError, UnknownStationError
 from serving import answers
 from serving.schemas import (
     CurrentAqiResponse,
@@ -44,7 +44,10 @@ routes = FastAPI(title="AQI forecast: registry")
 def _refusal(exc: Exception, status: int = 404) -> JSONResponse:
     """Return an error in the same shape as BentoML's own validation errors."""
     message = str(exc)
-    loc, kind = (["station_id"], "not_found") if status == 404 else ([], "no_model")
+    loc, kind = {
+        404: (["station_id"], "not_found"),
+        422: (["station_id"], "too_little_history"),
+    }.get(status, ([], "no_model"))
     return JSONResponse(
         {"error": message, "detail": [{"loc": loc, "msg": message, "type": kind}]},
         status_code=status,
@@ -106,6 +109,8 @@ class AqiForecast:
             )
         except (UnknownStationError, ModelNotFoundError) as exc:
             return _refusal(exc)
+        except StoreError as exc:
+            return _refusal(exc, status=422)
         return ForecastResponse.model_validate(answer)
 
     @bentoml.api(route="/current_aqi", input_spec=StationRequest)
