@@ -56,7 +56,8 @@ def server_command(host: str, port: int) -> list[str]:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port that is free on ``host`` right now."""
+    """Return a TCP port that is free on ``host`` right now (another process
+    may still take it before the server binds it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
@@ -118,10 +119,15 @@ def wait_ready(
 
 
 def stop_server(process: subprocess.Popen, grace: float = 15.0) -> int:
-    """Stop the server and every process it started; return its exit code.
+    """Stop the server and every process it started.
 
     SIGTERM lets BentoML shut its workers down; whatever is still alive after
     ``grace`` seconds (workers run in their own process groups) is killed.
+
+    Returns
+    -------
+    int
+        The server's exit code (negative: the signal that ended it).
     """
     try:
         family = psutil.Process(process.pid).children(recursive=True)
