@@ -56,8 +56,11 @@ def server_command(host: str, port: int) -> list[str]:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port that is free on ``host`` right now (another process
-    may still take it before the server binds it)."""
+    """Return a TCP port that is free on ``host`` right now.
+
+    Another process may still take it before the server binds it; on loopback
+    in tests that race has not been seen.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
