@@ -60,7 +60,7 @@ def _progress(enabled: bool, total_bytes: int, files: int) -> Iterator:
         return
     from rich.progress import (
         BarColumn,
-        MofNCompleteColumn,
+        DownloadColumn,
         Progress,
         TextColumn,
         TimeElapsedColumn,
@@ -70,7 +70,7 @@ def _progress(enabled: bool, total_bytes: int, files: int) -> Iterator:
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.fields[files]}"),
-        MofNCompleteColumn(),
+        DownloadColumn(),
         TimeElapsedColumn(),
     )
     with Progress(*columns, transient=False) as bar:
