@@ -81,3 +81,22 @@ def test_killed_ingest_leaves_previous_store_then_reingest_completes(tmp_path):
         store.read(["38"], end="2017-12-31"),
         frame_before.reset_index(drop=True),
     )
+
+
+@pytest.mark.slow
+def test_reader_sees_the_whole_previous_or_the_whole_new_store(tmp_path):
+    store = HourlyStore(tmp_path / "store")
+    store.ingest(read_path(LUNBEI))
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(store.root), str(PAYLOAD)],
+        stderr=subprocess.DEVNULL,
+    )
+
+    sizes = []
+    while child.poll() is None:
+        sizes.append(len(store.read(columns=["aqi"])))
+    sizes.append(len(store.read(columns=["aqi"])))
+
+    assert child.returncode == 0
+    assert set(sizes) <= {7007, 7007 + 63000}
+    assert sizes[0] == 7007 and sizes[-1] == 7007 + 63000
