@@ -15,6 +15,11 @@ manifest names, so a writer killed at any moment leaves the previous manifest
 and every file it lists untouched. Files no manifest names (left by a killed
 writer) are removed by the next writer, under the lock.
 
+``stations.parquet`` is replaced the same way (temporary file, fsync,
+``os.replace``) just after the manifest; a writer killed between the two leaves
+the station list one source behind, and the next ingest of that source (which
+then changes no data file) completes it.
+
 ``year`` is the calendar year of ``time`` in Asia/Taipei; ``time`` is stored as
 a UTC timestamp (microseconds).
 """
