@@ -77,6 +77,14 @@ def normalise_hourly(hourly: pd.DataFrame, fallback_label: str) -> pd.DataFrame:
         infinite value, or
         ``source_kind`` is not one of :data:`forecasting.schema.SOURCE_RANK`.
     """
+    if len(hourly) == 0:  # nothing to store: any layout of an empty frame will do
+        hourly = pd.DataFrame(
+            {
+                "site_id": pd.Series(dtype=object),
+                "time": pd.Series(dtype="datetime64[us, UTC]"),
+                "source_kind": pd.Series(dtype=object),
+            }
+        )
     label = _label(hourly, fallback_label)
     time = _utc_time(hourly, label, "hourly")
     if "site_id" not in hourly.columns:

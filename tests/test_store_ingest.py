@@ -197,3 +197,21 @@ def test_empty_store_reads_empty_frames_with_the_columns(tmp_path):
     assert store.station_ids() == []
     assert store.latest_time("12") is None
     assert len(store.registry()) == 84
+
+
+def test_source_with_only_rejections_stores_nothing_and_counts_them(tmp_path):
+    from forecasting.readers import ReadResult, Rejection
+
+    store = HourlyStore(tmp_path / "store")
+    rejection = Rejection("cut.csv", 4, "PM2.5", "row cut short: 7 of 27 fields")
+
+    summary = store.ingest(
+        ReadResult(hourly=pd.DataFrame(), rejections=[rejection]), label="cut.csv"
+    )
+
+    assert summary.ok and summary.total.added == 0
+    assert summary.stations["?"].rejected == 1
+    assert str(summary.rejections[0]) == (
+        "cut.csv:4 field 'PM2.5': row cut short: 7 of 27 fields"
+    )
+    assert store.read().empty
