@@ -22,9 +22,11 @@ already holds:
 3. Counting, per station: a source row is ``added`` when the store had no row
    for its station-hour, ``replaced`` when the stored values (measured,
    published or ``source_kind``) changed, ``unchanged`` when they are identical
-   (two missing cells are equal). Ingesting the same source twice therefore
-   adds and replaces nothing and rewrites no file. Given sources of different
-   ranks, the order of ingestion does not change the final store.
+   (two missing cells are equal; the file name is not compared, so an
+   identical row from another file of the same rank keeps the first file's
+   name in ``source``). Ingesting the same source twice therefore adds and
+   replaces nothing and rewrites no file. Given sources of different ranks,
+   the order of ingestion does not change the final store.
 
 Every cell a reader could not take as a plain number is kept verbatim in the
 flags table (``schema.FLAG_COLUMNS``), one row per station, hour, item and
