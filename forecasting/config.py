@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,9 @@ class Settings(BaseSettings):
         MLflow tracking URI (``AQI_TRACKING_URI``, or MLflow's own
         ``MLFLOW_TRACKING_URI``); default a SQLite file under ``mlruns/``.
     artifact_root:
-        Where a local tracking store keeps model artifacts (``mlruns/artifacts``).
+        Where a local tracking store keeps model artifacts (``AQI_ARTIFACT_ROOT``);
+        default ``artifacts/`` beside the SQLite file, so a store moved by
+        ``AQI_TRACKING_URI`` takes its artifacts along.
     moenv_api_key:
         Key for MOENV's open-data API (``AQI_MOENV_API_KEY``); never logged.
     moenv_base_url:
@@ -39,10 +41,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AQI_", extra="ignore")
 
     home: Path = REPO_ROOT / "var"
-    tracking_uri: str | None = Field(
-        default=None, validation_alias="AQI_TRACKING_URI"
-    )
-    artifact_root: Path = REPO_ROOT / "mlruns" / "artifacts"
+    tracking_uri: str | None = Field(default=None, validation_alias="AQI_TRACKING_URI")
+    artifact_root: Path | None = None
     moenv_api_key: str | None = Field(default=None, repr=False)
     moenv_base_url: str = "https://data.moenv.gov.tw/api/v2"
     registered_model: str = REGISTERED_MODEL
@@ -58,6 +58,17 @@ class Settings(BaseSettings):
             return os.environ["MLFLOW_TRACKING_URI"]
         db = REPO_ROOT / "mlruns" / "mlflow.db"
         return f"sqlite:///{db}"
+
+    @model_validator(mode="after")
+    def _artifacts_beside_the_database(self) -> Settings:
+        if self.artifact_root is None:
+            uri = self.mlflow_uri
+            if uri.startswith("sqlite:///"):
+                root = Path(uri.removeprefix("sqlite:///")).parent / "artifacts"
+            else:
+                root = REPO_ROOT / "mlruns" / "artifacts"
+            self.artifact_root = root
+        return self
 
     @property
     def store_dir(self) -> Path:
