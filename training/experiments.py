@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 EXPERIMENT = "experiments"
 GLOBAL_PARAMS = {
     "objective": "l1",
-    "learning_rate": 0.05,
+    "learning_rate": 0.1,
     "num_leaves": 31,
     "min_data_in_leaf": 50,
     "feature_fraction": 0.8,
@@ -152,7 +152,7 @@ def train_global(
     hourly: pd.DataFrame,
     target: str = "change",
     params: dict | None = None,
-    num_boost_round: int = 600,
+    num_boost_round: int = 300,
     valid_fraction: float = 0.2,
     horizons: tuple[int, ...] = HORIZONS,
 ) -> GlobalModel:
@@ -199,7 +199,7 @@ def train_global(
             data,
             num_boost_round=num_boost_round,
             valid_sets=[check],
-            callbacks=[lgb.early_stopping(40, verbose=False)],
+            callbacks=[lgb.early_stopping(20, verbose=False)],
         )
         pred = booster.predict(x[valid])
         model.quantiles[horizon] = residual_quantiles(y[valid] - pred)
@@ -236,6 +236,7 @@ def run_experiment(
     end: str,
     models: dict | None = None,
     out_dir=None,
+    targets: tuple[str, ...] = ("change",),
 ) -> pd.DataFrame:
     """Backtest the champion and global models on the same week; log each.
 
@@ -251,9 +252,11 @@ def run_experiment(
         Backtest issue hours.
     models:
         Name -> loaded model with a ``forecast`` method; default the registry's
-        champion plus global ``change`` and ``level`` models trained here.
+        champion plus one global model per entry of ``targets`` trained here.
     out_dir:
         Folder for each backtest's CSV and report (default: not written).
+    targets:
+        Targets of the global models trained when ``models`` is None.
 
     Returns
     -------
@@ -272,7 +275,7 @@ def run_experiment(
         last = pd.Timestamp(train_end)
         hourly = store.read(start=last - pd.Timedelta(days=365), end=last)
         models = {"champion": load_bundle("champion", settings)}
-        for target in ("change", "level"):
+        for target in targets:
             models[f"global-{target}"] = train_global(hourly, target=target)
     rows = []
     for name, model in models.items():
