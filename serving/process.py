@@ -34,18 +34,31 @@ def service_env(home: Path | None, model: str) -> dict[str, str]:
     Returns
     -------
     dict
-        A copy of ``os.environ`` with ``AQI_HOME``, ``AQI_MODEL`` and
-        ``MLFLOW_TRACKING_URI`` set; BentoML's usage tracking and MLflow's
-        download progress bars off.
+        A copy of ``os.environ`` with ``AQI_HOME``, ``AQI_MODEL``, the tracking
+        URI and the artifact root set (paths made absolute); BentoML's usage
+        tracking and MLflow's download progress bars off.
     """
     settings = get_settings(home)
     env = dict(os.environ)
     env["AQI_HOME"] = str(Path(settings.home).resolve())
     env["AQI_MODEL"] = model
-    env["MLFLOW_TRACKING_URI"] = settings.mlflow_uri
+    # BentoML changes into the repository: relative paths must not move.
+    env["AQI_TRACKING_URI"] = absolute_uri(settings.mlflow_uri)
+    env["MLFLOW_TRACKING_URI"] = env["AQI_TRACKING_URI"]
+    env["AQI_ARTIFACT_ROOT"] = str(Path(settings.artifact_root).resolve())
     env.setdefault("BENTOML_DO_NOT_TRACK", "True")
     env.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return env
+
+
+def absolute_uri(uri: str) -> str:
+    """Return ``uri`` with a relative ``sqlite:///`` or plain path made absolute."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not Path(uri[len(prefix) :]).is_absolute():
+        return prefix + str(Path(uri[len(prefix) :]).resolve())
+    if "://" not in uri and not uri.startswith("sqlite:"):
+        return str(Path(uri).resolve())
+    return uri
 
 
 def server_command(host: str, port: int) -> list[str]:
