@@ -11,7 +11,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from forecasting.aqi import compute_aqi, moving_values
+from forecasting.aqi import SUB_INDICES, compute_aqi, moving_values
 from forecasting.errors import ValidationError
 from forecasting.schema import MOVING_VALUES
 
@@ -156,6 +156,37 @@ def observed_moving_values(hourly: pd.DataFrame) -> pd.DataFrame:
     computed = moving_values(hourly)[list(MOVING_VALUES)].astype("float64")
     computed = computed.where(_measured(hourly), axis=0)
     return published.fillna(computed)
+
+
+def official_components(hourly: pd.DataFrame) -> pd.DataFrame:
+    """Observed AQI, moving values and sub-indices in one pass of the AQI engine.
+
+    Parameters
+    ----------
+    hourly:
+        An hourly frame, best on a complete grid.
+
+    Returns
+    -------
+    pandas.DataFrame
+        On ``hourly``'s index: ``aqi`` (as :func:`observed_aqi`), the moving
+        values (as :func:`observed_moving_values`) and the computed sub-indices
+        ``si_pm2_5, si_pm10, si_o3_8hr, si_o3, si_co, si_so2, si_no2``; every
+        computed value is NaN on an hour with no measurement.
+    """
+    measured = _measured(hourly)
+    computed = compute_aqi(hourly)
+    out = pd.DataFrame(index=hourly.index)
+    out["aqi"] = _numeric(hourly, "aqi").fillna(
+        computed["aqi"].astype("float64").where(measured)
+    )
+    for name in MOVING_VALUES:
+        out[name] = _numeric(hourly, name).fillna(
+            computed[name].astype("float64").where(measured)
+        )
+    for name in SUB_INDICES:
+        out[name] = computed[name].astype("float64").where(measured)
+    return out
 
 
 def wind_uv(speed: pd.Series, direction: pd.Series) -> pd.DataFrame:

@@ -15,10 +15,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from features.grid import complete_grid, observed_aqi, observed_moving_values, wind_uv
+from features.grid import complete_grid, official_components, wind_uv
+from forecasting.aqi import SUB_INDICES
 from forecasting.schema import MOVING_VALUES
 
 logger = logging.getLogger(__name__)
+
+#: Hourly series whose official moving window is partly known in advance, and
+#: that window's length in hours.
+CARRY_WINDOWS = {"o3": 8, "pm2_5": 12, "pm10": 12}
 
 #: Pollutants whose hourly values enter the features (lags and rolling means).
 FEATURE_POLLUTANTS = ("pm2_5", "pm10", "o3", "no2", "so2", "co")
@@ -42,13 +47,24 @@ class FeatureSpec:
     last_aqi_hours:
         How far back (hours) the last observed AQI may be carried forward to
         serve as the persistence forecast and the base of change targets.
+    sub_indices:
+        Add the official sub-indices at ``issued_at`` (which pollutant drives
+        the AQI, and how close the others are). Off by default: no gain
+        measured on the 2026 data (network validation MAE 7.01 vs 6.99).
+    carry_over:
+        Add, per horizon, the mean of the hours already observed that will
+        still be inside the target hour's moving window (O3 8 h, PM 12 h):
+        the part of the future moving value that is known at ``issued_at``.
+        Off by default for the same reason (measured with ``sub_indices``).
     """
 
-    aqi_lags: tuple[int, ...] = tuple(range(25)) + (36, 48)
+    aqi_lags: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 18, 24, 36, 48)
     pollutant_lags: tuple[int, ...] = (0, 1, 2, 3, 6, 12, 24)
     windows: tuple[int, ...] = (3, 6, 12, 24)
     pollutants: tuple[str, ...] = FEATURE_POLLUTANTS
     last_aqi_hours: int = 3
+    sub_indices: bool = False
+    carry_over: bool = False
 
     @property
     def history_hours(self) -> int:
@@ -71,6 +87,9 @@ class FeatureSpec:
 
 
 DEFAULT_SPEC = FeatureSpec()
+
+#: Target-calendar columns, added per horizon by :func:`horizon_matrix`.
+HORIZON_FEATURES = ("target_hour_sin", "target_hour_cos")
 
 
 def _rolling_mean(values: pd.Series, sites: pd.Series, window: int) -> pd.Series:
@@ -125,7 +144,8 @@ def build_features(
         "site_id": sites,
         "issued_at": grid["time"],
     }
-    aqi = observed_aqi(grid)
+    official = official_components(grid)
+    aqi = official["aqi"]
     columns["aqi_last"] = aqi.groupby(group, sort=False).ffill(
         limit=spec.last_aqi_hours
     )
@@ -147,9 +167,22 @@ def build_features(
         for window in spec.windows:
             columns[f"{name}_mean{window}h"] = _rolling_mean(values, group, window)
 
-    moving = observed_moving_values(grid)
     for name in MOVING_VALUES:
-        columns[name] = moving[name]
+        columns[name] = official[name]
+    if spec.sub_indices:
+        for name in SUB_INDICES:
+            columns[name] = official[name]
+    if spec.carry_over:
+        for name, window in CARRY_WINDOWS.items():
+            values = pd.to_numeric(grid[name], errors="coerce").astype("float64")
+            for hours in range(1, window):
+                columns[f"_carry_{name}_{hours}"] = (
+                    values.groupby(group, sort=False)
+                    .rolling(hours, min_periods=1)
+                    .mean()
+                    .reset_index(level=0, drop=True)
+                    .sort_index()
+                )
 
     speed = grid["wind_speed"] if "wind_speed" in grid else grid.get("ws_hr")
     direction = grid["wind_direc"] if "wind_direc" in grid else grid.get("wd_hr")
@@ -170,7 +203,7 @@ def build_features(
         "build_features: %d stations, %d issue hours, %d features in %.2f s",
         sites.nunique(),
         len(out),
-        len(out.columns) - 4,
+        len(feature_names(spec)),
         _time.perf_counter() - started,
     )
     return out
@@ -203,7 +236,8 @@ def target_calendar(issued_at: pd.Series, horizon: int) -> pd.DataFrame:
 
 
 def feature_names(spec: FeatureSpec = DEFAULT_SPEC) -> list[str]:
-    """Model input columns in order: window features, then target calendar.
+    """Model input columns in order: window features, then per-horizon ones
+    (target calendar, carry-over means).
 
     Returns
     -------
@@ -217,8 +251,12 @@ def feature_names(spec: FeatureSpec = DEFAULT_SPEC) -> list[str]:
         names += [f"{name}_mean{w}h" for w in spec.windows]
     names += list(MOVING_VALUES)
     names += ["wind_u", "wind_u_mean3h", "wind_v", "wind_v_mean3h"]
+    if spec.sub_indices:
+        names += list(SUB_INDICES)
     names += ["hour_sin", "hour_cos", "day_of_week"]
-    names += ["target_hour_sin", "target_hour_cos"]
+    names += list(HORIZON_FEATURES)
+    if spec.carry_over:
+        names += [f"{name}_carry" for name in CARRY_WINDOWS]
     return names
 
 
@@ -241,9 +279,22 @@ def horizon_matrix(
     numpy.ndarray
         Shape ``(len(features), len(feature_names(spec)))``.
     """
-    calendar = target_calendar(features["issued_at"], horizon)
     names = feature_names(spec)
-    frame = pd.concat([features[names[:-2]], calendar], axis=1)
+    shared = [
+        n for n in names if n not in HORIZON_FEATURES and not n.endswith("_carry")
+    ]
+    parts = [features[shared], target_calendar(features["issued_at"], horizon)]
+    if spec.carry_over:
+        carry = {}
+        for name, window in CARRY_WINDOWS.items():
+            known = window - horizon  # observed hours still in the target's window
+            carry[f"{name}_carry"] = (
+                features[f"_carry_{name}_{known}"]
+                if known >= 1
+                else pd.Series(np.nan, index=features.index)
+            )
+        parts.append(pd.DataFrame(carry, index=features.index))
+    frame = pd.concat(parts, axis=1)[names]
     return frame.to_numpy(dtype="float32", na_value=np.nan)
 
 

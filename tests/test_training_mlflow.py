@@ -22,12 +22,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory) -> Settings:
     root = tmp_path_factory.mktemp("mlflow")
-    settings = Settings().model_copy(
-        update={
-            "tracking_uri": f"sqlite:///{root / 'mlflow.db'}",
-            "artifact_root": root / "artifacts",
-            "home": root / "home",
-        }
+    settings = Settings(
+        AQI_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}",
+        artifact_root=root / "artifacts",
+        home=root / "home",
     )
     assert settings.mlflow_uri.startswith(f"sqlite:///{root}")  # never the repo's
     return settings
