@@ -134,6 +134,14 @@ def wait_ready(
     )
 
 
+def is_alive(proc: psutil.Process) -> bool:
+    """Return whether ``proc`` still runs; a zombie waiting to be reaped does not."""
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def stop_server(process: subprocess.Popen, grace: float = 15.0) -> int:
     """Stop the server and every process it started.
 

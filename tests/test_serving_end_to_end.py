@@ -146,7 +146,7 @@ def server(home: Path) -> Iterator[str]:
         yield base_url
     finally:
         process.stop_server(proc)
-        assert not [p for p in family if p.is_running() and p.status() != "zombie"]
+        assert not [p for p in family if process.is_alive(p)]
 
 
 def test_server_forecast_returns_12_hours(server):

@@ -58,4 +58,4 @@ def test_stop_server_leaves_no_child_process_behind():
 
     assert code != 0
     assert children
-    assert not any(child.is_running() for child in children)
+    assert not [child for child in children if process.is_alive(child)]
