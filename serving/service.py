@@ -42,7 +42,11 @@ routes = FastAPI(title="AQI forecast: registry")
 
 
 def _refusal(exc: Exception, status: int = 404) -> JSONResponse:
-    """Return an error in the same shape as BentoML's own validation errors."""
+    """Return an error in the same shape as BentoML's own validation errors.
+
+    Raising ``bentoml.exceptions.NotFound`` would do, but BentoML 1.4 answers it
+    as a one-element list (``[{"error": ...}]``), unlike its 400s.
+    """
     message = str(exc)
     loc, kind = {
         404: (["station_id"], "not_found"),
