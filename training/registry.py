@@ -9,9 +9,12 @@ versions; serving and backtests load by alias, version (``v3``) or run id.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tempfile
 import time as _time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -66,6 +69,20 @@ class ForecastModel(mlflow.pyfunc.PythonModel):
         """
         issued_at = (params or {}).get("issued_at")
         return self.bundle.forecast(model_input, issued_at=issued_at)
+
+
+@contextmanager
+def _quiet_artifact_copies() -> Iterator[None]:
+    """No MLflow progress bar while copying the bundle's files (CLI, server log);
+    a value the user set is kept."""
+    name = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    before = os.environ.get(name)
+    os.environ.setdefault(name, "false")
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
 
 
 def _is_local(uri: str) -> bool:
@@ -174,7 +191,10 @@ def log_training(
         Metric("skill_vs_persistence", 1 - mean_val / mean_pers, now, 0),
     ]
 
-    with mlflow.start_run(experiment_id=exp, run_name=run_name) as run:
+    with (
+        _quiet_artifact_copies(),
+        mlflow.start_run(experiment_id=exp, run_name=run_name) as run,
+    ):
         run_id = run.info.run_id
         client.log_batch(
             run_id,
@@ -256,7 +276,7 @@ def load_bundle(
             f"({error.message.splitlines()[0]}); run `aqi-forecast train` first, "
             "or name an existing alias, version (v3) or run id"
         ) from error
-    with tempfile.TemporaryDirectory() as tmp:
+    with _quiet_artifact_copies(), tempfile.TemporaryDirectory() as tmp:
         local = Path(
             mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp)
         )
