@@ -22,7 +22,7 @@ END = "2026-08-08 23:00+08:00"
 
 def main() -> None:
     """Print the training time, the backtest time and rows per second."""
-    from forecasting.config import get_settings
+    from forecasting.config import Settings
     from forecasting.ingest import ingest_sample_data
     from forecasting.store import HourlyStore
     from training.backtest import run_backtest
@@ -30,11 +30,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        settings = get_settings(root / "home").model_copy(
-            update={
-                "tracking_uri": f"sqlite:///{root / 'mlflow.db'}",
-                "artifact_root": root / "artifacts",
-            }
+        # built by the constructor: model_copy would keep a cached mlflow_uri
+        settings = Settings(
+            home=root / "home", AQI_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}"
         )
         store = HourlyStore(settings.store_dir)
         ingest_sample_data(store, progress=False)

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecasting.cli import app
-from forecasting.config import get_settings
+from forecasting.config import Settings
 from forecasting.readers.base import ReadResult
 from forecasting.store import HourlyStore
 from training.backtest import CSV_COLUMNS, run_backtest, write_csv
@@ -35,12 +35,11 @@ T1 = T0 + pd.Timedelta(hours=23)
 def models(sample_store, tmp_path_factory):
     """A fair model (champion) and a one-tree level model (challenger)."""
     root = tmp_path_factory.mktemp("backtest_mlflow")
-    settings = get_settings(root / "home").model_copy(
-        update={
-            "tracking_uri": f"sqlite:///{root / 'mlflow.db'}",
-            "artifact_root": root / "artifacts",
-        }
+    # built by the constructor: model_copy would keep a cached mlflow_uri
+    settings = Settings(
+        home=root / "home", AQI_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}"
     )
+    assert settings.mlflow_uri.startswith(f"sqlite:///{root}")
     common = dict(end=TRAIN_END, n_jobs=1, settings=settings, refit=False)
     good = run_training(
         sample_store, STATIONS, alias="champion", num_boost_round=40, **common
@@ -222,3 +221,26 @@ def test_backtest_command_refuses_a_reversed_span(sample_home, models, monkeypat
 
     assert result.exit_code == 2
     assert "start" in result.output and "after end" in result.output
+
+
+def test_promote_command_prints_both_figures(sample_home, models, monkeypatch):
+    settings, good, bad = models
+    _set_aliases(settings, champion=good, challenger=bad)
+    monkeypatch.setenv("AQI_TRACKING_URI", settings.mlflow_uri)
+    monkeypatch.setenv("AQI_ARTIFACT_ROOT", str(settings.artifact_root))
+    args = ["promote", "--home", str(sample_home), "-s", "1", "-s", "43"]
+    args += ["--start", "2026-08-02T00:00", "--end", "2026-08-02T23:00"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    figures = re.search(
+        r"mean mae h1-12: challenger (\d+\.\d{3}) \((v\d+)\), "
+        r"champion (\d+\.\d{3}) \((v\d+)\)",
+        result.output,
+    )
+    assert figures is not None, result.output
+    assert (figures.group(2), figures.group(4)) == (bad, good)
+    assert float(figures.group(1)) > float(figures.group(3))
+    assert "champion unchanged" in result.output
+    assert _champion(settings) == good
