@@ -92,15 +92,54 @@ DEFAULT_SPEC = FeatureSpec()
 HORIZON_FEATURES = ("target_hour_sin", "target_hour_cos")
 
 
-def _rolling_mean(values: pd.Series, sites: pd.Series, window: int) -> pd.Series:
-    """Mean of the last ``window`` hours per station, NaN-tolerant (half needed)."""
-    return (
-        values.groupby(sites, sort=False)
-        .rolling(window, min_periods=max(1, window // 2))
-        .mean()
-        .reset_index(level=0, drop=True)
-        .sort_index()
-    )
+class _Runs:
+    """Positions of a sorted complete grid: where each station's run of hours
+    starts, so lags and windows never cross from one station into the next.
+
+    Plain NumPy on the whole grid (one pass per column, no per-station loop).
+    """
+
+    def __init__(self, sites: pd.Series) -> None:
+        values = sites.to_numpy()
+        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+        lengths = np.diff(np.r_[starts, len(values)])
+        self.start = np.repeat(starts, lengths)
+        self.position = np.arange(len(values)) - self.start
+        self.index = sites.index
+
+    def lag(self, values: pd.Series, hours: int) -> pd.Series:
+        """The value ``hours`` rows (hours) earlier at the same station."""
+        array = values.to_numpy(dtype="float64")
+        out = np.full(len(array), np.nan)
+        if hours < len(array):
+            out[hours:] = array[: len(array) - hours] if hours else array
+        out[self.position < hours] = np.nan
+        return pd.Series(out, index=self.index)
+
+    def mean(self, values: pd.Series, window: int, min_periods: int) -> pd.Series:
+        """Mean of the non-NaN values of the last ``window`` hours (this one
+        included), NaN when fewer than ``min_periods`` are present."""
+        array = values.to_numpy(dtype="float64")
+        present = ~np.isnan(array)
+        sums = np.r_[0.0, np.cumsum(np.where(present, array, 0.0))]
+        counts = np.r_[0, np.cumsum(present)]
+        end = np.arange(len(array)) + 1
+        begin = np.maximum(end - window, self.start)
+        total, count = sums[end] - sums[begin], counts[end] - counts[begin]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(count >= min_periods, total / count, np.nan)
+        return pd.Series(out, index=self.index)
+
+    def rolling(self, values: pd.Series, window: int) -> pd.Series:
+        """NaN-tolerant rolling mean: at least half the window present."""
+        return self.mean(values, window, max(1, window // 2))
+
+    def ffill(self, values: pd.Series, limit: int) -> pd.Series:
+        """Carry the last non-NaN value forward at most ``limit`` hours."""
+        out = values.astype("float64")
+        for hours in range(1, limit + 1):
+            out = out.fillna(self.lag(values, hours))
+        return out
 
 
 def build_features(
@@ -135,10 +174,7 @@ def build_features(
     grid = complete_grid(hourly)
     grid = grid.merge(present, on=["site_id", "time"], how="left")
     sites = grid["site_id"]
-    group = sites.ne(sites.shift()).cumsum()
-
-    def lag(series: pd.Series, hours: int) -> pd.Series:
-        return series.groupby(group, sort=False).shift(hours) if hours else series
+    runs = _Runs(sites)
 
     columns: dict[str, pd.Series] = {
         "site_id": sites,
@@ -146,15 +182,13 @@ def build_features(
     }
     official = official_components(grid)
     aqi = official["aqi"]
-    columns["aqi_last"] = aqi.groupby(group, sort=False).ffill(
-        limit=spec.last_aqi_hours
-    )
+    columns["aqi_last"] = runs.ffill(aqi, spec.last_aqi_hours)
     columns["has_data"] = grid["has_data"].eq(True)
 
     for hours in spec.aqi_lags:
-        columns[f"aqi_lag{hours}"] = lag(aqi, hours)
+        columns[f"aqi_lag{hours}"] = runs.lag(aqi, hours)
     for window in spec.windows:
-        columns[f"aqi_mean{window}h"] = _rolling_mean(aqi, group, window)
+        columns[f"aqi_mean{window}h"] = runs.rolling(aqi, window)
 
     for name in spec.pollutants:
         values = (
@@ -163,9 +197,9 @@ def build_features(
             else pd.Series(np.nan, index=grid.index)
         )
         for hours in spec.pollutant_lags:
-            columns[f"{name}_lag{hours}"] = lag(values, hours)
+            columns[f"{name}_lag{hours}"] = runs.lag(values, hours)
         for window in spec.windows:
-            columns[f"{name}_mean{window}h"] = _rolling_mean(values, group, window)
+            columns[f"{name}_mean{window}h"] = runs.rolling(values, window)
 
     for name in MOVING_VALUES:
         columns[name] = official[name]
@@ -176,13 +210,7 @@ def build_features(
         for name, window in CARRY_WINDOWS.items():
             values = pd.to_numeric(grid[name], errors="coerce").astype("float64")
             for hours in range(1, window):
-                columns[f"_carry_{name}_{hours}"] = (
-                    values.groupby(group, sort=False)
-                    .rolling(hours, min_periods=1)
-                    .mean()
-                    .reset_index(level=0, drop=True)
-                    .sort_index()
-                )
+                columns[f"_carry_{name}_{hours}"] = runs.mean(values, hours, 1)
 
     speed = grid["wind_speed"] if "wind_speed" in grid else grid.get("ws_hr")
     direction = grid["wind_direc"] if "wind_direc" in grid else grid.get("wd_hr")
@@ -191,7 +219,7 @@ def build_features(
     uv = wind_uv(speed, direction)
     for name in ("wind_u", "wind_v"):
         columns[name] = uv[name]
-        columns[f"{name}_mean3h"] = _rolling_mean(uv[name], group, 3)
+        columns[f"{name}_mean3h"] = runs.rolling(uv[name], 3)
 
     hour = grid["time"].dt.hour.to_numpy()
     columns["hour_sin"] = pd.Series(np.sin(2 * np.pi * hour / 24), index=grid.index)
