@@ -6,7 +6,6 @@ environment variable (prefix ``AQI_``) or, for the home folder, by ``--home``.
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -47,7 +46,7 @@ class Settings(BaseSettings):
     moenv_base_url: str = "https://data.moenv.gov.tw/api/v2"
     registered_model: str = REGISTERED_MODEL
 
-    @cached_property
+    @property
     def mlflow_uri(self) -> str:
         """The tracking URI in force: ours, then MLflow's env var, then SQLite."""
         import os
@@ -78,7 +77,6 @@ class Settings(BaseSettings):
 
 def get_settings(home: Path | str | None = None) -> Settings:
     """Return the settings, with ``home`` overriding ``AQI_HOME`` when given."""
-    settings = Settings()
-    if home is not None:
-        settings = settings.model_copy(update={"home": Path(home)})
-    return settings
+    if home is None:
+        return Settings()
+    return Settings(home=Path(home))
