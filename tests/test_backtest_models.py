@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from forecasting.cli import app
 from forecasting.config import Settings
+from forecasting.errors import UnknownStationError
 from forecasting.readers.base import ReadResult
 from forecasting.store import HourlyStore
 from training.backtest import CSV_COLUMNS, run_backtest, write_csv
@@ -244,3 +245,10 @@ def test_promote_command_prints_both_figures(sample_home, models, monkeypatch):
     assert float(figures.group(1)) > float(figures.group(3))
     assert "champion unchanged" in result.output
     assert _champion(settings) == good
+
+
+def test_backtest_refuses_a_station_without_data(sample_store, models):
+    settings, good, _ = models
+
+    with pytest.raises(UnknownStationError, match="999"):
+        run_backtest(sample_store, T0, T1, ["1", "999"], good, False, None, settings)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import TIMEZONE, Settings
-from forecasting.errors import StoreError, ValidationError
+from forecasting.errors import StoreError, UnknownStationError, ValidationError
 from forecasting.schema import HORIZONS
 from training import scores as sc
 from training.backtest_forecasts import forecast_issue_hours
@@ -173,7 +173,15 @@ def _pick_stations(
 ) -> list[str]:
     """Requested stations, or those with data in the week before start or after."""
     if stations:
-        return sorted(dict.fromkeys(str(s) for s in stations))
+        wanted = sorted(dict.fromkeys(str(s) for s in stations))
+        missing = sorted(set(wanted) - set(hourly["site_id"].astype(str)))
+        if missing:
+            raise UnknownStationError(
+                f"--stations: {', '.join(missing)} have no hours in the store "
+                f"from a year before {start} to 12 h after the last issue hour; "
+                "list the stored stations with `aqi-forecast stations`"
+            )
+        return wanted
     recent = hourly.loc[hourly["time"] >= start - pd.Timedelta(days=7), "site_id"]
     return sorted(recent.astype(str).unique())
 
@@ -218,6 +226,8 @@ def run_backtest(
         When ``start``/``end`` are not whole hours or ``start`` is after ``end``.
     StoreError
         When the store has no data up to ``end``.
+    UnknownStationError
+        When a requested station has no hours in the store.
     ModelNotFoundError
         When ``model`` names no trained model.
     """
