@@ -7,8 +7,11 @@ Design (direct strategy, per-station models):
   model per horizon never feeds its own errors back (no recursion), lets each
   horizon pick its own features (the last AQI dominates at 1 h, the daily cycle
   at 12 h), and trains in a fraction of a second on ~700 rows.
-* Per horizon the target is either the AQI level or its change from the last
-  observed AQI, whichever scored the lower validation MAE (``target="auto"``).
+* The target is the change of the AQI from the last observed AQI
+  (``target="change"``). Measured on the 84 stations (network mean validation
+  MAE over horizons 1..12): change 7.28, level 9.01, persistence 7.84; letting
+  each station and horizon pick (``target="auto"``) gave 7.20 at twice the
+  training time, and kept "change" for 877 of 1,008 boosters.
 * Time-ordered split per station: the last 20 % of issue hours validate; training
   rows end 12 hours before the first validation hour, so no training target
   falls inside the validation period. Early stopping on the validation MAE,
