@@ -1,6 +1,12 @@
 """Feature jobs: complete hourly grids and feature rows as of an issue hour."""
 
-from features.grid import complete_grid, observed_aqi, observed_moving_values, wind_uv
+from features.grid import (
+    complete_grid,
+    observed_aqi,
+    observed_moving_values,
+    official_components,
+    wind_uv,
+)
 from features.windows import (
     DEFAULT_SPEC,
     FEATURE_POLLUTANTS,
@@ -22,6 +28,7 @@ __all__ = [
     "horizon_matrix",
     "observed_aqi",
     "observed_moving_values",
+    "official_components",
     "target_calendar",
     "targets",
     "wind_uv",
