@@ -37,7 +37,9 @@ class Settings(BaseSettings):
         Base URL of MOENV's open-data API v2.
     """
 
-    model_config = SettingsConfigDict(env_prefix="AQI_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="AQI_", extra="ignore", populate_by_name=True
+    )
 
     home: Path = REPO_ROOT / "var"
     tracking_uri: str | None = Field(default=None, validation_alias="AQI_TRACKING_URI")

@@ -41,4 +41,4 @@ def test_retrain_notebook_trains_a_challenger_and_backtests_it(tmp_path: Path) -
     ]
     assert errors == []
     version = MlflowClient(uri).get_model_version_by_alias("aqi-forecast", "challenger")
-    assert version.version == "1"
+    assert str(version.version) == "1"
