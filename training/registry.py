@@ -31,6 +31,9 @@ from training.bundle import ForecastBundle
 
 logger = logging.getLogger(__name__)
 
+#: The models-from-code file MLflow logs instead of a pickled ForecastModel.
+PYFUNC_CODE = Path(__file__).with_name("pyfunc_model.py")
+
 #: MLflow experiment of the training runs.
 EXPERIMENT = "aqi-forecast"
 #: Name of the model inside a run.
@@ -56,9 +59,9 @@ class ForecastModel(mlflow.pyfunc.PythonModel):
         """Read the bundle from the model's ``bundle`` artifact."""
         self.bundle = ForecastBundle.load(Path(context.artifacts["bundle"]))
 
-    # No type hints here on purpose: MLflow 3 reads them as the model's input
-    # schema and warns at import time that a DataFrame hint is unsupported.
-    def predict(self, context, model_input, params=None):  # noqa: ANN001, ANN201
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
+    ) -> pd.DataFrame:
         """Forecast from ``model_input``, an hourly frame (see ``forecast``).
 
         Returns
@@ -213,7 +216,7 @@ def log_training(
             folder = bundle.save(Path(tmp) / "bundle")
             info = mlflow.pyfunc.log_model(
                 name=MODEL_NAME,
-                python_model=ForecastModel(),
+                python_model=str(PYFUNC_CODE),
                 artifacts={"bundle": str(folder)},
                 pip_requirements=PIP_REQUIREMENTS,
                 registered_model_name=settings.registered_model,
