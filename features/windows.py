@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.grid import complete_grid, official_components, wind_uv
+from features.network import nearest_stations, network_feature_names, network_features
 from forecasting.aqi import SUB_INDICES
 from forecasting.schema import MOVING_VALUES
 
@@ -56,6 +57,15 @@ class FeatureSpec:
         still be inside the target hour's moving window (O3 8 h, PM 12 h):
         the part of the future moving value that is known at ``issued_at``.
         Off by default for the same reason (measured with ``sub_indices``).
+    network_k:
+        Neighbouring stations whose AQI, PM2.5 and O3 enter the features
+        (:mod:`features.network`); 0 for none. Network features need the other
+        stations' hours in the same frame; a one-station frame gets NaN ones.
+    network_lags:
+        Hours back of the neighbours' means and maxima.
+    positions:
+        ``(site_id, latitude, longitude)`` of the network the neighbours are
+        picked from (filled from the store's registry at training).
     """
 
     aqi_lags: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 18, 24, 36, 48)
@@ -65,6 +75,9 @@ class FeatureSpec:
     last_aqi_hours: int = 3
     sub_indices: bool = False
     carry_over: bool = False
+    network_k: int = 0
+    network_lags: tuple[int, ...] = (0, 1, 3)
+    positions: tuple[tuple[str, float, float], ...] = ()
 
     @property
     def history_hours(self) -> int:
@@ -81,9 +94,19 @@ class FeatureSpec:
     @classmethod
     def from_dict(cls, data: dict) -> FeatureSpec:
         """Rebuild a spec written by :meth:`to_dict`."""
-        return cls(
-            **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        )
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        if "positions" in fields:
+            fields["positions"] = tuple(
+                (str(site), float(lat), float(lon))
+                for site, lat, lon in fields["positions"]
+            )
+        return cls(**fields)
+
+    def neighbours(self) -> dict[str, tuple[str, ...]]:
+        """Station id -> its ``network_k`` nearest stations (empty when off)."""
+        if self.network_k <= 0:
+            return {}
+        return nearest_stations(self.positions, self.network_k)
 
 
 DEFAULT_SPEC = FeatureSpec()
@@ -212,6 +235,20 @@ def build_features(
             for hours in range(1, window):
                 columns[f"_carry_{name}_{hours}"] = runs.mean(values, hours, 1)
 
+    if spec.network_k > 0:
+        series = {"aqi": aqi}
+        for name in ("pm2_5", "o3"):
+            series[name] = (
+                pd.to_numeric(grid[name], errors="coerce")
+                if name in grid.columns
+                else pd.Series(np.nan, index=grid.index)
+            )
+        columns.update(
+            network_features(
+                sites, grid["time"], series, spec.neighbours(), spec.network_lags
+            )
+        )
+
     speed = grid["wind_speed"] if "wind_speed" in grid else grid.get("ws_hr")
     direction = grid["wind_direc"] if "wind_direc" in grid else grid.get("wd_hr")
     if speed is None or direction is None:
@@ -281,6 +318,8 @@ def feature_names(spec: FeatureSpec = DEFAULT_SPEC) -> list[str]:
     names += ["wind_u", "wind_u_mean3h", "wind_v", "wind_v_mean3h"]
     if spec.sub_indices:
         names += list(SUB_INDICES)
+    if spec.network_k > 0:
+        names += network_feature_names(spec.network_lags)
     names += ["hour_sin", "hour_cos", "day_of_week"]
     names += list(HORIZON_FEATURES)
     if spec.carry_over:

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from features import (
+    FeatureSpec,
     build_features,
     complete_grid,
     observed_aqi,
@@ -110,10 +111,28 @@ def test_observed_aqi_is_published_else_computed_where_measured(network):
     assert observed[gap].isna().all()  # computed AQI exists there, but no data
 
 
-def test_no_feature_for_issue_time_reads_a_later_value(network):
-    stations = network[network["site_id"].isin(["1", "12", "85"])]
+@pytest.fixture(scope="module")
+def network_spec(sample_store) -> FeatureSpec:
+    """Two neighbours per station, picked from the store's registry."""
+    registry = sample_store.registry().dropna(subset=["latitude", "longitude"])
+    positions = tuple(
+        (site, float(lat), float(lon))
+        for site, lat, lon in registry[["site_id", "latitude", "longitude"]].itertuples(
+            index=False
+        )
+    )
+    return FeatureSpec(network_k=2, positions=positions)
+
+
+@pytest.mark.parametrize("with_network", [False, True], ids=["own", "network"])
+def test_no_feature_for_issue_time_reads_a_later_value(
+    network, network_spec, with_network
+):
+    spec = network_spec if with_network else FeatureSpec()
+    # 1 (Keelung) and 2 (Xizhi) are neighbours; 85 is far from both.
+    stations = network[network["site_id"].isin(["1", "2", "85"])]
     cut = at("2026-07-25 12:00")
-    before = build_features(stations)
+    before = build_features(stations, spec)
 
     garbled = stations.copy()
     later = garbled["time"] > cut
@@ -121,8 +140,8 @@ def test_no_feature_for_issue_time_reads_a_later_value(network):
     rng = np.random.default_rng(0)
     garbled.loc[later, numeric] = rng.uniform(0, 900, size=(later.sum(), len(numeric)))
     garbled.loc[later & (rng.uniform(size=len(garbled)) < 0.3), numeric] = np.nan
-    after = build_features(garbled)
-    truncated = build_features(stations[~later])
+    after = build_features(garbled, spec)
+    truncated = build_features(stations[~later], spec)
 
     def up_to_cut(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[frame["issued_at"] <= cut].reset_index(drop=True)
@@ -137,6 +156,15 @@ def test_no_feature_for_issue_time_reads_a_later_value(network):
     )
     changed = before[before["issued_at"] > cut].reset_index(drop=True)
     assert not changed.equals(after[after["issued_at"] > cut].reset_index(drop=True))
+    if with_network:
+        # The network columns are real numbers that the later hours do change.
+        keelung = up_to_cut(before).query("site_id == '1'")
+        assert keelung["nb_aqi_mean_lag0"].notna().mean() > 0.8
+        late = before["issued_at"] > cut
+        assert not np.allclose(
+            before.loc[late, "nb_aqi_max_lag1"].fillna(-1),
+            after.loc[late, "nb_aqi_max_lag1"].fillna(-1),
+        )
 
 
 def test_wind_components_point_where_the_wind_blows(keelung):
@@ -166,3 +194,17 @@ def test_targets_are_the_aqi_h_hours_later_and_nan_across_gaps(keelung):
     assert math.isnan(future.loc[at("2026-07-14 15:00"), "y_h01"])
     assert future.loc[at("2026-07-14 15:00"), "y_h02"] == 27
     assert math.isnan(future.loc[at("2026-08-08 23:00"), "y_h01"])  # last hour
+
+
+def test_neighbour_features_are_the_nearest_stations_values(network, network_spec):
+    # Keelung's two nearest stations are Xizhi (2) and 15 (per the registry).
+    assert network_spec.neighbours()["1"] == ("2", "15")
+    three = network[network["site_id"].isin(["1", "2", "15"])]
+    features = build_features(three, network_spec).set_index(["site_id", "issued_at"])
+    # Published AQI at 02:00 / 03:00 on 2026-07-18: Keelung 38 / 38,
+    # Xizhi 52 / 48, station 15 35 / 33.
+    row = features.loc[("1", at("2026-07-18 03:00"))]
+    assert row["nb_aqi_mean_lag1"] == pytest.approx((52 + 35) / 2)
+    assert row["nb_aqi_max_lag1"] == 52
+    assert row["nb_aqi_mean_lag0"] == pytest.approx((48 + 33) / 2)
+    assert row["net_aqi_chg1h"] == pytest.approx((0 - 4 - 2) / 3)

@@ -88,12 +88,17 @@ class ForecastBundle:
         Hours ahead, 1..12.
     metadata:
         Free JSON-able facts (run id, data span, lightgbm params).
+    pooled:
+        Network-wide booster text per horizon that ``"pooled"`` station
+        boosters start from (empty when none is).
     """
 
     stations: dict[str, StationModel]
     spec: FeatureSpec
     horizons: tuple[int, ...] = HORIZONS
     metadata: dict = field(default_factory=dict)
+    pooled: dict[int, str] = field(default_factory=dict)
+    _pooled: dict[int, lgb.Booster] = field(default_factory=dict, repr=False)
 
     @property
     def history_hours(self) -> int:
@@ -117,6 +122,10 @@ class ForecastBundle:
         history:
             Hourly frame (as ``HourlyStore.read`` returns) covering at least
             :attr:`history_hours` hours before ``issued_at`` for each station.
+            When the spec uses network features (``spec.network_k > 0``), pass
+            every station's hours: a station's neighbours are read from this
+            frame, and a one-station history forecasts with NaN network
+            features (less accurate, still a forecast).
         issued_at:
             The last observed hour to use. ``None``: each station's latest hour
             with data. One timestamp: that hour for every station. A sequence of
@@ -148,7 +157,11 @@ class ForecastBundle:
         unknown = sorted(history.loc[~known, "site_id"].unique(), key=_site_order)
         if unknown:
             logger.warning("no model for stations %s: skipped", ", ".join(unknown))
-        features = build_features(history[known], self.spec)
+        # Network features read the other stations' hours too: build on all.
+        features = build_features(
+            history if self.spec.network_k else history[known], self.spec
+        )
+        features = features[features["site_id"].isin(self.stations)]
         rows = _issue_rows(features, issued_at)
         if rows.empty:
             return pd.DataFrame(columns=list(FORECAST_COLUMNS))
@@ -170,6 +183,12 @@ class ForecastBundle:
         )
         return out[list(FORECAST_COLUMNS)]
 
+    def _pooled_booster(self, horizon: int) -> lgb.Booster:
+        """The network-wide booster of ``horizon``, parsed on first use."""
+        if horizon not in self._pooled:
+            self._pooled[horizon] = lgb.Booster(model_str=self.pooled[horizon])
+        return self._pooled[horizon]
+
     def _forecast_station(self, site_id: str, rows: pd.DataFrame) -> pd.DataFrame:
         """Forecast rows for one station's issue hours, all horizons."""
         model = self.stations[site_id]
@@ -179,7 +198,12 @@ class ForecastBundle:
             raw = model.booster(horizon).predict(
                 horizon_matrix(rows, horizon, self.spec), num_threads=1
             )
-            pred = raw + base if model.modes[horizon] == "change" else raw
+            mode = model.modes[horizon]
+            pred = raw + base if mode in ("change", "pooled") else raw
+            if mode == "pooled":
+                pred = pred + self._pooled_booster(horizon).predict(
+                    horizon_matrix(rows, horizon, self.spec), num_threads=1
+                )
             pred = np.clip(pred, 0.0, None)
             quantiles = np.tile(model.quantiles[horizon], (len(rows), 1))
             p10, p90 = interval(pred, quantiles)
@@ -235,6 +259,10 @@ class ForecastBundle:
             payload = {str(h): s for h, s in model.model_strings.items()}
             with gzip.open(folder / "boosters" / f"{site}.json.gz", "wt") as handle:
                 json.dump(payload, handle)
+        if self.pooled:
+            payload = {str(h): s for h, s in self.pooled.items()}
+            with gzip.open(folder / "pooled.json.gz", "wt") as handle:
+                json.dump(payload, handle)
         (folder / "bundle.json").write_text(json.dumps(index, indent=1))
         return folder
 
@@ -269,11 +297,16 @@ class ForecastBundle:
                 quantiles={int(h): q for h, q in entry["quantiles"].items()},
                 trained_through=entry["trained_through"],
             )
+        pooled = {}
+        if (Path(folder) / "pooled.json.gz").exists():
+            with gzip.open(Path(folder) / "pooled.json.gz", "rt") as f:
+                pooled = {int(h): s for h, s in json.load(f).items()}
         return cls(
             stations=stations,
             spec=FeatureSpec.from_dict(index["spec"]),
             horizons=tuple(index["horizons"]),
             metadata=index.get("metadata", {}),
+            pooled=pooled,
         )
 
 

@@ -74,6 +74,22 @@ def _booster(
     )
 
 
+def _offset(
+    mode: str,
+    base: np.ndarray,
+    pooled: dict[int, tuple[np.ndarray, np.ndarray]] | None,
+    horizon: int,
+    refit: bool,
+) -> np.ndarray:
+    """What the booster's output is added to: 0, the last AQI, or the last AQI
+    plus the pooled change (of the early or the refit pooled booster)."""
+    if mode == "level":
+        return np.zeros_like(base)
+    if mode == "pooled" and pooled is not None:
+        return base + pooled[horizon][1 if refit else 0]
+    return base
+
+
 def fit_station(
     site_id: str,
     features: pd.DataFrame,
@@ -84,6 +100,7 @@ def fit_station(
     params: dict | None = None,
     num_boost_round: int = NUM_BOOST_ROUND,
     refit: bool = True,
+    pooled: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> StationFit:
     """Fit the boosters of one station for every horizon.
 
@@ -108,6 +125,12 @@ def fit_station(
         Upper bound of boosting rounds (early stopping picks fewer).
     refit:
         Refit on train + validation rows with the early-stopped round count.
+    pooled:
+        Per horizon, the network booster's predicted change on these rows
+        (from the booster fit on training rows, and from its refit; see
+        :func:`training.pooled.fit_pooled`). Given, the station's booster
+        starts from it: mode ``"pooled"``, target AQI minus the last observed
+        AQI minus the pooled change.
 
     Returns
     -------
@@ -144,10 +167,12 @@ def fit_station(
             return result
         x = horizon_matrix(features, horizon, spec)
         modes = ("level", "change") if target == "auto" else (target,)
+        if pooled is not None and horizon in pooled:
+            modes = ("pooled",)
         best: tuple[float, str, lgb.Booster, np.ndarray] | None = None
         score = {"site_id": site_id, "horizon": horizon}
         for mode in modes:
-            offset = base if mode == "change" else np.zeros_like(base)
+            offset = _offset(mode, base, pooled, horizon, refit=False)
             booster = _booster(
                 params,
                 x[train_rows],
@@ -169,7 +194,7 @@ def fit_station(
         mae, mode, booster, pred = best
         rounds = max(booster.best_iteration, 1)
         if refit:
-            offset = base if mode == "change" else np.zeros_like(base)
+            offset = _offset(mode, base, pooled, horizon, refit=True)
             rows = ok & (in_train | in_valid)
             booster = lgb.train(
                 params,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time as _time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import pandas as pd
@@ -36,6 +36,7 @@ from forecasting.errors import StoreError
 from forecasting.schema import HORIZONS
 from training.bundle import ForecastBundle, StationModel
 from training.fit import LGB_PARAMS, NUM_BOOST_ROUND, StationFit, fit_station
+from training.pooled import fit_pooled
 
 logger = logging.getLogger(__name__)
 
@@ -150,23 +151,46 @@ def fit_network(
     params: dict | None = None,
     num_boost_round: int = NUM_BOOST_ROUND,
     refit: bool = True,
-) -> tuple[list[StationFit], dict[str, float]]:
+    fit_stations: list[str] | None = None,
+    pooled: bool = False,
+) -> tuple[list[StationFit], dict[str, float], dict[int, str]]:
     """Build features for every station and fit the stations in parallel.
+
+    ``fit_stations`` limits the stations that get models (default: all in
+    ``hourly``); the others still serve as neighbours of network features and
+    as rows of the pooled boosters. ``pooled``: first fit one network-wide
+    booster per horizon on every station's rows (:mod:`training.pooled`), and
+    start every station's booster from it.
 
     Returns
     -------
     tuple
         The per-station :class:`training.fit.StationFit` list (station order),
-        and seconds spent on ``features`` and ``fit``.
+        seconds spent on ``features``, ``pooled`` and ``fit``, and the pooled
+        model strings per horizon (empty without ``pooled``).
     """
     started = _time.perf_counter()
     features = build_features(hourly, spec)
     future = targets(features, horizons)
     seconds = {"features": _time.perf_counter() - started}
+    strings: dict[int, str] = {}
+    starts: dict[int, tuple] = {}
+    if pooled:
+        started = _time.perf_counter()
+        strings, early, final = fit_pooled(features, future, spec, horizons)
+        starts = {h: (early[h], final[h]) for h in strings}
+        seconds["pooled"] = _time.perf_counter() - started
+
+    def station_start(index: pd.Index) -> dict | None:
+        if not pooled:
+            return None
+        where = features.index.get_indexer(index)
+        return {h: (e[where], f[where]) for h, (e, f) in starts.items()}
 
     jobs = [
         (site, features.loc[rows.index], future.loc[rows.index])
         for site, rows in features.groupby("site_id", sort=False)
+        if fit_stations is None or site in fit_stations
     ]
     started = _time.perf_counter()
     kwargs = dict(
@@ -178,12 +202,16 @@ def fit_network(
         refit=refit,
     )
     if n_jobs == 1 or len(jobs) == 1:
-        fits = [fit_station(site, f, y, **kwargs) for site, f, y in jobs]
+        fits = [
+            fit_station(site, f, y, pooled=station_start(f.index), **kwargs)
+            for site, f, y in jobs
+        ]
     else:
         from joblib import Parallel, delayed
 
         fits = Parallel(n_jobs=n_jobs, backend="loky")(
-            delayed(fit_station)(site, f, y, **kwargs) for site, f, y in jobs
+            delayed(fit_station)(site, f, y, pooled=station_start(f.index), **kwargs)
+            for site, f, y in jobs
         )
     seconds["fit"] = _time.perf_counter() - started
     logger.info(
@@ -193,7 +221,7 @@ def fit_network(
         seconds["fit"],
         n_jobs,
     )
-    return fits, seconds
+    return fits, seconds, strings
 
 
 def bundle_from_fits(
@@ -201,6 +229,7 @@ def bundle_from_fits(
     spec: FeatureSpec,
     horizons: tuple[int, ...],
     metadata: dict,
+    pooled: dict[int, str] | None = None,
 ) -> ForecastBundle:
     """Gather the stations that got models into one :class:`ForecastBundle`."""
     stations = {
@@ -214,8 +243,33 @@ def bundle_from_fits(
         if fit.skipped is None
     }
     return ForecastBundle(
-        stations=stations, spec=spec, horizons=horizons, metadata=metadata
+        stations=stations,
+        spec=spec,
+        horizons=horizons,
+        metadata=metadata,
+        pooled=dict(pooled or {}),
     )
+
+
+def with_positions(spec: FeatureSpec, store: object) -> FeatureSpec:
+    """``spec`` with the registry's station positions when it uses neighbours.
+
+    Returns
+    -------
+    FeatureSpec
+        ``spec`` itself when it has no network features or already has
+        positions; else a copy holding every registry station with a position.
+    """
+    if spec.network_k <= 0 or spec.positions or not hasattr(store, "registry"):
+        return spec
+    registry = store.registry().dropna(subset=["latitude", "longitude"])
+    positions = tuple(
+        (str(site), float(lat), float(lon))
+        for site, lat, lon in registry[["site_id", "latitude", "longitude"]].itertuples(
+            index=False
+        )
+    )
+    return replace(spec, positions=positions)
 
 
 def run_training(
@@ -234,6 +288,7 @@ def run_training(
     refit: bool = True,
     lookback_days: int | None = 365,
     run_name: str | None = None,
+    pooled: bool = False,
 ) -> TrainingResult:
     """Train every station with enough data, log one MLflow run, register it.
 
@@ -256,6 +311,9 @@ def run_training(
         :func:`read_training_data`.
     run_name:
         MLflow run name.
+    pooled:
+        Start every station's boosters from network-wide ones (see
+        :func:`fit_network`).
 
     Returns
     -------
@@ -271,7 +329,12 @@ def run_training(
     from training.registry import log_training
 
     settings = settings or get_settings()
-    hourly = read_training_data(store, stations, end, lookback_days)
+    spec = with_positions(spec, store)
+    # Network features and pooled boosters read every station's hours; only
+    # ``stations`` get models.
+    hourly = read_training_data(
+        store, None if spec.network_k else stations, end, lookback_days
+    )
     span = (hourly["time"].min(), hourly["time"].max())
     logger.info(
         "training %d stations on %d hourly rows, %s to %s",
@@ -280,8 +343,17 @@ def run_training(
         span[0],
         span[1],
     )
-    fits, seconds = fit_network(
-        hourly, spec, horizons, n_jobs, target, params, num_boost_round, refit
+    fits, seconds, pooled_strings = fit_network(
+        hourly,
+        spec,
+        horizons,
+        n_jobs,
+        target,
+        params,
+        num_boost_round,
+        refit,
+        fit_stations=stations if spec.network_k or pooled else None,
+        pooled=pooled,
     )
     skipped = {fit.site_id: fit.skipped for fit in fits if fit.skipped is not None}
     for site, why in skipped.items():
@@ -299,9 +371,10 @@ def run_training(
         "num_boost_round": num_boost_round,
         "target": target,
         "refit": refit,
+        "pooled": pooled,
         "feature_names": feature_names(spec),
     }
-    bundle = bundle_from_fits(fits, spec, horizons, metadata)
+    bundle = bundle_from_fits(fits, spec, horizons, metadata, pooled_strings)
     scores = pd.DataFrame([s for fit in fits for s in fit.scores])
     valid_starts = {fit.site_id: fit.valid_start for fit in fits if not fit.skipped}
 

@@ -1,0 +1,80 @@
+"""Pooled (network-wide) boosters and neighbour features, trained on real hours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features import FeatureSpec
+from forecasting.config import Settings
+from training.bundle import ForecastBundle
+from training.pooled import split_masks
+from training.train import run_training
+
+pytestmark = pytest.mark.slow
+
+STATIONS = ["1", "2"]  # 基隆, 汐止: neighbours
+
+
+@pytest.fixture(scope="module")
+def pooled(sample_store, tmp_path_factory):
+    root = tmp_path_factory.mktemp("pooled")
+    settings = Settings(
+        home=root / "home",
+        tracking_uri=f"sqlite:///{root / 'mlflow.db'}",
+        artifact_root=root / "artifacts",
+    )
+    return run_training(
+        sample_store,
+        stations=STATIONS,
+        end="2026-08-05 23:00",
+        alias=None,
+        n_jobs=1,
+        settings=settings,
+        spec=FeatureSpec(network_k=3),
+        pooled=True,
+        num_boost_round=30,
+        lookback_days=14,
+        run_name="test-pooled",
+    )
+
+
+def test_only_the_asked_stations_get_models_from_the_pooled_boosters(pooled):
+    bundle = pooled.bundle
+    assert sorted(bundle.stations) == STATIONS
+    assert sorted(bundle.pooled) == list(range(1, 13))
+    assert {m for s in bundle.stations.values() for m in s.modes.values()} == {"pooled"}
+    # Positions of the whole registry, so serving finds the same neighbours.
+    assert bundle.spec.neighbours()["1"][:2] == ("2", "15")
+
+
+def test_pooled_bundle_round_trips_and_reads_the_neighbours(
+    pooled, sample_store, tmp_path
+):
+    history = sample_store.read(start="2026-08-03 00:00+08:00")
+    hour = pd.Timestamp("2026-08-06 14:00", tz="Asia/Taipei")
+    loaded = ForecastBundle.load(pooled.bundle.save(tmp_path / "bundle"))
+
+    network = pooled.bundle.forecast(history, issued_at=hour)
+    pd.testing.assert_frame_equal(loaded.forecast(history, issued_at=hour), network)
+    assert len(network) == 24 and network["aqi_pred"].notna().all()
+    alone = loaded.forecast(history[history["site_id"] == "1"], issued_at=hour)
+    assert len(alone) == 12 and alone["aqi_pred"].notna().all()
+    keelung = network[network["site_id"] == "1"].reset_index(drop=True)
+    assert not np.allclose(alone["aqi_pred"], keelung["aqi_pred"])
+
+
+def test_pooled_split_validates_each_stations_last_fifth():
+    hours = pd.date_range("2026-07-01", periods=10, freq="h", tz="Asia/Taipei")
+    features = pd.DataFrame(
+        {"site_id": ["1"] * 10 + ["2"] * 5, "issued_at": list(hours) + list(hours[:5])}
+    )
+    usable = pd.Series([True] * 15)
+    in_train, in_valid = split_masks(features, usable, gap_hours=2)
+    # Station 1: 10 usable hours, the last 2 validate, training ends 2 h before.
+    assert in_valid[:10].tolist() == [False] * 8 + [True] * 2
+    assert in_train[:10].tolist() == [True] * 6 + [False] * 4
+    # Station 2: 5 usable hours, the last one validates.
+    assert in_valid[10:].tolist() == [False] * 4 + [True]
+    assert in_train[10:].tolist() == [True] * 2 + [False] * 3
