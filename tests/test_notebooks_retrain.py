@@ -40,5 +40,10 @@ def test_retrain_notebook_trains_a_challenger_and_backtests_it(tmp_path: Path) -
         if output.get("output_type") == "error"
     ]
     assert errors == []
-    version = MlflowClient(uri).get_model_version_by_alias("aqi-forecast", "challenger")
-    assert str(version.version) == "1"
+    client = MlflowClient(uri)
+    version = client.get_model_version_by_alias("aqi-forecast", "challenger")
+    metrics = client.get_run(version.run_id).data.metrics
+    assert [f"val_mae_h{h:02d}" in metrics for h in range(1, 13)] == [True] * 12
+    assert client.get_registered_model("aqi-forecast").aliases == {
+        "challenger": version.version
+    }
