@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -21,6 +23,22 @@ ModelOption = Annotated[
         "--model", help="Registry alias (champion, challenger) or MLflow run id."
     ),
 ]
+
+#: Exit codes of a server ended by a signal (negative: Popen; 128+n: a shell).
+SIGNAL_EXITS = {
+    -signal.SIGINT,
+    -signal.SIGTERM,
+    128 + signal.SIGINT,
+    128 + signal.SIGTERM,
+}
+
+
+class _Stop(Exception):
+    """Raised by the SIGTERM/SIGHUP handler to leave the wait on the server."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signal.Signals(signum).name)
 
 
 def serve(
@@ -46,12 +64,24 @@ def serve(
         f"(store {settings.store_dir}); Ctrl+C stops"
     )
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=service_env(home, model))
+    # A stop signal to this process alone (systemd, docker, kill) must reach the
+    # server and its workers too, or they keep running and hold the port.
+    stops = (signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, _raise_stop) for signum in stops}
     try:
         code = process.wait()
-    except KeyboardInterrupt:
-        # The terminal sent SIGINT to the server too; stop_server waits for it.
-        code = stop_server(process)
-    if code not in (0, -2, 130):
+    except (KeyboardInterrupt, _Stop):
+        # On Ctrl+C the terminal sent SIGINT to the server too; either way
+        # stop_server ends it and whatever it started. A repeated signal must
+        # not cut that short.
+        for signum in stops:
+            signal.signal(signum, signal.SIG_IGN)
+        stop_server(process)
+        code = 0
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if code != 0 and code not in SIGNAL_EXITS:
         raise typer.Exit(code)
 
 

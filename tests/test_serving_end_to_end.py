@@ -8,6 +8,11 @@ trains two stations (中山 12, 基隆 1) into a tmp MLflow SQLite store with th
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -222,3 +227,49 @@ def test_server_openapi_shows_the_schemas(server):
     assert {"ForecastEntry", "SubIndices", "Station"} <= set(
         spec["components"]["schemas"]
     )
+
+
+def test_serve_command_stops_server_and_workers_on_sigterm(home, tmp_path):
+    root = home.parent
+    env = dict(os.environ)
+    env["AQI_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
+    env["AQI_ARTIFACT_ROOT"] = str(root / "artifacts")
+    env["BENTOML_HOME"] = str(root / "bentoml")
+    env["BENTOML_DO_NOT_TRACK"] = "True"
+    port = process.free_port()
+    command = [
+        str(Path(sys.executable).with_name("aqi-forecast")),
+        *("serve", "--home", str(home), "--port", str(port)),
+    ]
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as output:
+        serve = subprocess.Popen(
+            command,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    family: list[psutil.Process] = []
+    try:
+        try:
+            process.wait_ready(serve, f"http://127.0.0.1:{port}", timeout=180)
+        except Exception:
+            pytest.fail(log_path.read_text(errors="replace")[-3000:])
+        family = psutil.Process(serve.pid).children(recursive=True)
+
+        serve.send_signal(signal.SIGTERM)
+        code = serve.wait(timeout=60)
+
+        assert code == 0, log_path.read_text(errors="replace")[-3000:]
+        assert len(family) >= 2  # bentoml serve and its worker
+        assert not [p for p in family if process.is_alive(p)]
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+        for proc in family:
+            if process.is_alive(proc):
+                proc.kill()
