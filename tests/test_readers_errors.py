@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -113,3 +114,61 @@ def test_cut_short_parquet(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError, match="no such file"):
         read_path(tmp_path / "absent.csv")
+
+
+YII157 = RAW / "aqx_p_432_csv_snapshot_yii157" / "air_quality_data.csv"
+
+
+def _with_header(tmp_path: Path, name: str, swap: tuple[str, str]) -> Path:
+    """Copy the real AQX_P_432 CSV with two header fields swapped."""
+    header, body = YII157.read_bytes().split(b"\n", 1)
+    fields = header.decode("utf-8-sig").rstrip("\r").split(",")
+    first, second = fields.index(swap[0]), fields.index(swap[1])
+    fields[first], fields[second] = fields[second], fields[first]
+    return _write(tmp_path, name, (",".join(fields) + "\n").encode() + body)
+
+
+def test_swapped_siteid_and_sitename_are_refused_naming_siteid(
+    tmp_path: Path,
+) -> None:
+    path = _with_header(tmp_path, "names.csv", ("siteid", "sitename"))
+
+    with pytest.raises(InputFormatError) as error:
+        read_path(path)
+
+    message = str(error.value)
+    assert message.startswith("names.csv:2: field 'siteid' holds '基隆'")
+    assert "not a MOENV station id" in message
+    assert "header order" in message
+
+
+def test_swapped_aqi_and_pm2_5_are_refused_as_shuffled(tmp_path: Path) -> None:
+    path = _with_header(tmp_path, "values.csv", ("aqi", "pm2.5"))
+
+    with pytest.raises(InputFormatError) as error:
+        read_path(path)
+
+    message = str(error.value)
+    assert message.startswith("values.csv: ")
+    assert "columns look shuffled" in message
+    assert "'aqi'" in message and "'pm2.5_avg'" in message
+
+
+def test_unswapped_aqx_p_432_csv_still_reads(tmp_path: Path) -> None:
+    result = read_path(_with_header(tmp_path, "same.csv", ("aqi", "aqi")))
+
+    keelung = result.hourly.set_index("site_id").loc["1"]
+    assert len(result.hourly) == 84
+    assert keelung["aqi"] == 30
+    assert keelung["pm2_5"] == 5
+
+
+def test_station_hourly_non_digit_station_id_is_refused(tmp_path: Path) -> None:
+    payload = json.loads(
+        (RAW / "station_hourly" / "aqx_p_319_20220930T08.json").read_text("utf-8")
+    )
+    payload["records"][0]["siteid"] = payload["records"][0]["sitename"]
+    path = _write(tmp_path, "long.json", json.dumps(payload).encode())
+
+    with pytest.raises(InputFormatError, match=r"long\.json:\d+: field 'siteid'"):
+        read_path(path)

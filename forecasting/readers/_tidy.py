@@ -131,12 +131,57 @@ def parse_long(
     return wide.reset_index(), flags, rejections
 
 
+def check_site_ids(
+    ids: pd.Series, lines: pd.Series | None, source: str, field: str
+) -> None:
+    """Refuse station ids that are not MOENV station ids (digits only).
+
+    A header whose ``siteid`` and ``sitename`` are swapped would otherwise
+    create one fake station per name (ids such as '龍潭').
+
+    Parameters
+    ----------
+    ids:
+        Station ids as strings.
+    lines:
+        Line (or record) number of each id on the same index, or None when
+        lines are no longer known.
+    source, field:
+        File name and the source field the ids come from, for the message.
+
+    Raises
+    ------
+    InputFormatError
+        Naming the file, the first bad line and ``field`` when an id is not
+        made of digits only.
+    """
+    text = ids.astype("string").str.strip().fillna("")
+    bad = ~text.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
+    if not bad.any():
+        return
+    where = source
+    if lines is not None:
+        where = f"{source}:{int(lines[bad].iloc[0])}"
+    raise InputFormatError(
+        f"{where}: field {field!r} holds {text[bad].iloc[0]!r}, which is not a MOENV "
+        "station id (digits only, e.g. '12', '139'); check the header order "
+        "(are 'siteid' and 'sitename' swapped?)"
+    )
+
+
 def finish(frame: pd.DataFrame, source_kind: str, source: str) -> pd.DataFrame:
     """Return the hourly frame in the schema's column order, typed and sorted.
 
     Columns not in the schema are left out; measurement and published numbers
     become float64, ``time`` tz-aware Asia/Taipei.
+
+    Raises
+    ------
+    InputFormatError
+        When a ``site_id`` is not a MOENV station id (a reader checks it with
+        its lines first; this is the backstop for every format).
     """
+    check_site_ids(frame["site_id"], None, source, "site_id")
     numeric = [name for name in _NUMERIC_ORDER if name in frame.columns]
     text = [name for name in PUBLISHED_TEXT if name in frame.columns]
     out = frame.loc[:, ["site_id", "time", *numeric, *text]].copy()

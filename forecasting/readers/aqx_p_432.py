@@ -25,8 +25,10 @@ import time as clock
 import numpy as np
 import pandas as pd
 
+from forecasting.aqi import AQI_INPUTS, aqi_from_moving_values
 from forecasting.errors import InputFormatError, UnknownStationError
 from forecasting.readers._tidy import (
+    check_site_ids,
     drop_duplicates,
     finish,
     make_flags,
@@ -78,6 +80,10 @@ FIELD_ALIASES: dict[str, str] = {
     "latitude": "latitude",
 }
 
+#: Share of rows with a published AQI that must agree with the AQI computed
+#: from the published moving values; MOENV's own feed agrees on all of them.
+MIN_AQI_AGREEMENT = 0.9
+
 #: Fields whose presence marks a record as AQX_P_432.
 SIGNATURE = {"publishtime", "publish_time"}
 _NUMBERS = tuple(name for name in MEASUREMENTS if name in FIELD_ALIASES.values()) + (
@@ -100,6 +106,7 @@ def _site_ids(frame: pd.DataFrame, source: str) -> pd.Series:
     if "site_id" in frame.columns:
         ids = frame["site_id"].astype("string").str.strip()
         if not ids.isna().any() and not (ids == "").any():
+            check_site_ids(ids, frame["line"], source, "siteid")
             return ids.astype(str)
         line = int(frame.loc[ids.isna() | (ids == ""), "line"].iloc[0])
         raise InputFormatError(
@@ -119,6 +126,51 @@ def _site_ids(frame: pd.DataFrame, source: str) -> pd.Series:
             except UnknownStationError as error:
                 raise InputFormatError(f"{source}:{int(line)}: {error}") from None
     return frame["site_name"].map(ids).astype(str)
+
+
+def _check_published_aqi(out: pd.DataFrame, names: dict[str, str], source: str) -> None:
+    """Refuse a payload whose published AQI disagrees with its own moving values.
+
+    MOENV's feed agrees on every row (tests/data/RULES.md); shuffled columns
+    (say ``aqi`` and ``pm2.5`` swapped in a CSV header) agree on few.
+
+    Parameters
+    ----------
+    out:
+        ``time``, ``aqi`` and the :data:`forecasting.aqi.AQI_INPUTS` present.
+    names:
+        Schema name -> the payload's own field name, for the message.
+    source:
+        File or payload name.
+
+    Raises
+    ------
+    InputFormatError
+        When fewer than :data:`MIN_AQI_AGREEMENT` of the rows with a published
+        AQI get the same AQI from the published moving values.
+    """
+    needed = ("aqi", "pm2_5_avg", "pm10_avg", "o3_8hr")
+    published = out["aqi"].notna() if "aqi" in out.columns else None
+    if published is None or not published.any():
+        return
+    if any(name not in out.columns for name in needed):
+        return
+    computed = aqi_from_moving_values(out.loc[published])["aqi"]
+    agree = int((computed == out.loc[published, "aqi"]).sum())
+    total = int(published.sum())
+    if agree >= MIN_AQI_AGREEMENT * total:
+        return
+    fields = ", ".join(
+        repr(names.get(name, name))
+        for name in ("aqi", *AQI_INPUTS)
+        if name in out.columns
+    )
+    raise InputFormatError(
+        f"{source}: the AQI computed from the published moving values equals field "
+        f"{names.get('aqi', 'aqi')!r} on only {agree} of {total} rows with a "
+        f"published AQI (MOENV's feed agrees on all); the columns look shuffled: "
+        f"check the header order of {fields}"
+    )
 
 
 def _stations(frame: pd.DataFrame) -> pd.DataFrame:
@@ -203,6 +255,9 @@ def read_aqx_p_432_frame(raw: pd.DataFrame, source: str) -> ReadResult:
             text = frame[name].astype("string").str.strip()
             out[name] = frame[name].where(text.fillna("") != "", None)
 
+    _check_published_aqi(
+        out, {new: str(old) for old, new in _rename(raw.columns).items()}, source
+    )
     result = ReadResult(
         hourly=finish(out, SOURCE_KIND, source),
         flags=sort_flags(flags),

@@ -26,6 +26,7 @@ from forecasting.config import TIMEZONE
 from forecasting.errors import InputFormatError
 from forecasting.readers._tidy import (
     TIME_DTYPE,
+    check_site_ids,
     drop_duplicates,
     empty_flags,
     finish,
@@ -91,6 +92,7 @@ def read_curated(path: Path) -> ReadResult:
         time=_aware_time(frame, source),
         line=np.arange(1, len(frame) + 1),
     )
+    check_site_ids(frame["site_id"], frame["line"], source, "site_id")
     frame, rejections = drop_duplicates(
         frame, ["site_id", "time"], source, "time", "station-hour"
     )

@@ -32,6 +32,7 @@ import pandas as pd
 
 from forecasting.errors import InputFormatError
 from forecasting.readers._tidy import (
+    check_site_ids,
     drop_duplicates,
     finish,
     parse_local_times,
@@ -96,6 +97,7 @@ def read_station_hourly_frame(raw: pd.DataFrame, source: str) -> ReadResult:
     if (site_id == "").any():
         line = int(frame.loc[(site_id == "").to_numpy(), "line"].iloc[0])
         raise InputFormatError(f"{source}:{line}: field 'siteid' is empty")
+    check_site_ids(site_id, frame["line"], source, "siteid")
     time = parse_local_times(frame["monitordate"], frame["line"], source, "monitordate")
     long = pd.DataFrame(
         {

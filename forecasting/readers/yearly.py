@@ -36,7 +36,13 @@ import pandas as pd
 
 from forecasting.errors import InputFormatError, UnknownStationError
 from forecasting.readers._text import csv_rows, decode, read_bytes
-from forecasting.readers._tidy import TIME_DTYPE, drop_duplicates, finish, parse_long
+from forecasting.readers._tidy import (
+    TIME_DTYPE,
+    check_site_ids,
+    drop_duplicates,
+    finish,
+    parse_long,
+)
 from forecasting.readers._values import item_column
 from forecasting.readers.base import ReadResult, Rejection
 from forecasting.schema import MEASUREMENTS
@@ -149,6 +155,7 @@ def read_yearly_rows(rows: list[tuple[int, list[str]]], source: str) -> ReadResu
     frame["date"] = _dates(grid[:, order[DATE]], lines, source)
     frame["site_name"] = [_clean(name) for name in grid[:, order[STATION]]]
     frame["site_id"] = _site_ids(frame, source)
+    check_site_ids(frame["site_id"], frame["line"], source, STATION)
     frame["item_raw"] = [_clean(item) for item in grid[:, order[ITEM]]]
     frame["item"] = frame["item_raw"].map(item_column)
 
