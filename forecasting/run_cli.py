@@ -37,11 +37,15 @@ def run(
     from forecasting.ingest import ingest_sample_data
     from forecasting.store import HourlyStore
     from serving.cli import serve
+    from serving.process import require_free_port
     from training.registry import has_alias
     from training.train import train
 
     settings = get_settings(home)
     try:
+        if not no_serve:
+            # Before the long ingest and training, not after.
+            require_free_port(host, port)
         store = HourlyStore(settings.store_dir)
         console.print(
             f"[bold]1/3[/] ingesting the bundled MOENV data into {store.root}"
@@ -55,7 +59,7 @@ def run(
         else:
             console.print("[bold]2/3[/] champion found in the registry: not retraining")
     except ForecastingError as exc:
-        console.print(f"[red]{exc}[/]")
+        console.print(f"[red]{exc}[/]", soft_wrap=True)
         raise typer.Exit(2) from exc
 
     if no_serve:

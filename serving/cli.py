@@ -48,14 +48,20 @@ def serve(
     model: ModelOption = "champion",
 ) -> None:
     """Serve forecasts and the current AQI over HTTP (BentoML), in the foreground."""
-    from serving.process import server_command, service_env, stop_server
+    from serving.process import (
+        require_free_port,
+        server_command,
+        service_env,
+        stop_server,
+    )
     from training.registry import load_bundle
 
     settings = get_settings(home)
     try:
+        require_free_port(host, port)
         load_bundle(model, settings)
     except ForecastingError as exc:
-        errors.print(f"[red]{exc}[/]")
+        errors.print(f"[red]{exc}[/]", soft_wrap=True)
         raise typer.Exit(2) from exc
 
     command = server_command(host, port)

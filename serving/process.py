@@ -6,6 +6,7 @@ each of them runs the real server the same way and leaves no process behind.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -77,6 +78,52 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Return whether a server could listen on ``host:port`` right now.
+
+    Binds a socket there and closes it (with ``SO_REUSEADDR``, as the server
+    binds, so a port left in TIME_WAIT counts as free).
+
+    Raises
+    ------
+    ForecastingError
+        When ``host`` is not an address of this machine, or the bind fails for
+        another reason than the port being taken.
+    """
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+        with socket.socket(family, kind) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return False
+        raise ForecastingError(
+            f"cannot listen on --host {host} --port {port}: {exc}; use an address "
+            "of this machine (127.0.0.1, 0.0.0.0) and a port from 1024 to 65535"
+        ) from exc
+    return True
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Check that ``host:port`` is free before starting a server there.
+
+    Raises
+    ------
+    ForecastingError
+        When the port is taken (the message names it and suggests ``--port``),
+        or as :func:`port_is_free` does.
+    """
+    if not port_is_free(host, port):
+        raise ForecastingError(
+            f"port {port} on {host} is already in use (another server still "
+            f"running?); stop it or choose another port with --port, e.g. "
+            f"--port {port + 1}"
+        )
 
 
 def start_server(

@@ -8,7 +8,11 @@ import sys
 import time
 
 import psutil
+import pytest
+from typer.testing import CliRunner
 
+from forecasting.cli import app
+from forecasting.errors import ForecastingError
 from serving import process
 
 #: A parent that starts a child in its own session, as BentoML's workers are.
@@ -44,6 +48,40 @@ def test_free_port_can_be_bound_on_loopback():
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
+
+
+def test_port_is_free_until_a_server_listens_on_it():
+    port = process.free_port()
+    assert process.port_is_free("127.0.0.1", port)
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+
+        assert not process.port_is_free("127.0.0.1", port)
+
+
+def test_port_is_free_refuses_an_address_of_another_machine():
+    with pytest.raises(ForecastingError, match="cannot listen on --host 192.0.2.1"):
+        process.port_is_free("192.0.2.1", 3000)
+
+
+def test_serve_command_refuses_a_busy_port_in_one_line(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+
+        result = CliRunner().invoke(
+            app, ["serve", "--home", str(tmp_path), "--port", str(port)]
+        )
+
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"port {port} on 127.0.0.1 is already in use (another server still "
+        f"running?); stop it or choose another port with --port, e.g. "
+        f"--port {port + 1}"
+    ]
 
 
 def test_stop_server_leaves_no_child_process_behind():
