@@ -40,7 +40,7 @@ def test_retrain_notebook_trains_a_challenger_and_backtests_it(tmp_path: Path) -
         if output.get("output_type") == "error"
     ]
     assert errors == []
-    client = MlflowClient(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     version = client.get_model_version_by_alias("aqi-forecast", "challenger")
     metrics = client.get_run(version.run_id).data.metrics
     assert [f"val_mae_h{h:02d}" in metrics for h in range(1, 13)] == [True] * 12
