@@ -56,9 +56,7 @@ PROVENANCE = ("source_kind", "source")
 #: datasets, which beat the real-time feed, for the measured values.
 SOURCE_RANK = {"yearly": 3, "station_hourly": 2, "realtime": 1}
 
-HOURLY_COLUMNS = (
-    KEYS + MEASUREMENTS + PUBLISHED_NUMBERS + PUBLISHED_TEXT + PROVENANCE
-)
+HOURLY_COLUMNS = KEYS + MEASUREMENTS + PUBLISHED_NUMBERS + PUBLISHED_TEXT + PROVENANCE
 
 #: Columns of a flags frame: every cell that was not a plain number, verbatim.
 FLAG_COLUMNS = ("site_id", "time", "item", "raw", "source")
