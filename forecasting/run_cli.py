@@ -53,7 +53,10 @@ def run(
         ingest_sample_data(store)
 
         if retrain or not has_alias("champion", settings=settings):
-            console.print("[bold]2/3[/] training one model set per station (2 cores)")
+            console.print(
+                f"[bold]2/3[/] training every station ({jobs} stations at a time; "
+                "a few minutes on 2 cores)"
+            )
             run_id = train(store, alias="champion", n_jobs=jobs, settings=settings)
             console.print(f"      MLflow run {run_id} registered as champion")
         else:
