@@ -252,3 +252,38 @@ def test_backtest_refuses_a_station_without_data(sample_store, models):
 
     with pytest.raises(UnknownStationError, match="999"):
         run_backtest(sample_store, T0, T1, ["1", "999"], good, False, None, settings)
+
+
+def test_backtest_command_counts_in_sample_issue_hours(
+    sample_home, models, monkeypatch
+):
+    settings, good, _ = models
+    monkeypatch.setenv("AQI_TRACKING_URI", settings.mlflow_uri)
+    monkeypatch.setenv("AQI_ARTIFACT_ROOT", str(settings.artifact_root))
+    out = sample_home / "in_sample" / "bt.csv"
+    args = ["backtest", "--home", str(sample_home), "--model", good, "-s", "1"]
+    args += ["--start", "2026-08-01T18:00", "--end", "2026-08-02T02:00"]
+
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+
+    # trained to 08-01 23:00: issue hours 18:00..22:00 have their 1 h target in it
+    note = "5 of 9 issue hours are in sample: these scores flatter the model"
+    assert result.exit_code == 0, result.output
+    assert note in " ".join(result.output.split())
+    report = (out.parent / "bt.report.md").read_text().splitlines()
+    assert note in report[2]
+    run_id = re.search(r"MLflow run (\w+)", result.output).group(1)
+    run = client_for(settings).get_run(run_id)
+    assert run.data.params["in_sample_issue_hours"] == "5"
+    assert run.data.params["n_issue_hours"] == "9"
+    assert run.data.metrics["in_sample_share"] == pytest.approx(5 / 9)
+
+
+def test_out_of_sample_backtest_has_no_in_sample_warning(day, tmp_path):
+    path = tmp_path / "bt.csv"
+    write_csv(day.forecasts, path)
+
+    text = write_report(day, path).read_text()
+
+    assert day.in_sample == 0 and day.in_sample_note() is None
+    assert "in sample" not in text

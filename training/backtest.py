@@ -5,10 +5,10 @@ forecasts horizons 1..12 from the store's data at or before ``issued_at``; the
 same rows get the baselines of :mod:`training.baselines`, and everything is
 scored against the AQI MOENV published (:func:`features.observed_aqi`).
 
-The model is whatever ``training.registry.load_bundle(ref)`` returns; it was
-trained before ``start`` or not, the backtest cannot tell, so pick ``start``
-after the training data ends (``aqi-forecast backtest`` prints the model's
-training end when the bundle knows it).
+The model is whatever ``training.registry.load_bundle(ref)`` returns. When the
+bundle records its training span, the issue hours with a target at or before the
+last training hour are counted as in sample (:func:`in_sample_hours`); the CLI,
+the report and the MLflow run say how many, since their scores flatter the model.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from forecasting.errors import StoreError, UnknownStationError, ValidationError
 from forecasting.schema import HORIZONS
 from training import scores as sc
 from training.backtest_forecasts import forecast_issue_hours
+from training.backtest_sample import in_sample_hours, trained_until
 from training.baselines import BASELINES, baseline_forecasts, hourly_climatology
 from training.bundle import FORECAST_COLUMNS
 
@@ -63,6 +64,11 @@ class BacktestResult:
         :func:`training.scores.reliability_table`.
     seconds:
         Wall-clock time of the model's forecasts.
+    headline:
+        :func:`training.scores.headline`.
+    in_sample:
+        Issue hours with a target at or before the model's last training hour
+        (:func:`in_sample_hours`); 0 when the bundle does not record its span.
     """
 
     model_ref: str
@@ -78,6 +84,22 @@ class BacktestResult:
     reliability: pd.DataFrame
     seconds: float = 0.0
     headline: dict[str, float] = field(default_factory=dict)
+    in_sample: int = 0
+
+    @property
+    def n_issue_hours(self) -> int:
+        """Number of issue hours from ``start`` to ``end``."""
+        return int((self.end - self.start) / pd.Timedelta(hours=1)) + 1
+
+    def in_sample_note(self) -> str | None:
+        """Return the in-sample warning, or None when every issue hour is out of
+        sample."""
+        if not self.in_sample:
+            return None
+        return (
+            f"{self.in_sample} of {self.n_issue_hours} issue hours are in sample: "
+            "these scores flatter the model"
+        )
 
 
 def parse_hour(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
@@ -242,11 +264,21 @@ def run_backtest(
 
         bundle = load_bundle(model, settings)
 
-    _warn_if_seen(bundle, start)
     hourly = _read_history(store, stations, start, end)
     chosen = _pick_stations(hourly, stations, start)
-    hourly = hourly.loc[hourly["site_id"].isin(chosen)]
     issue_hours = pd.date_range(start, end, freq="h")
+    in_sample = in_sample_hours(issue_hours, trained_until(bundle))
+    if in_sample:
+        logger.warning(
+            "backtest from %s: %d of %d issue hours are in sample (the model was "
+            "trained on data up to %s): these scores flatter the model; train with "
+            "--end before the backtest start",
+            start,
+            in_sample,
+            len(issue_hours),
+            trained_until(bundle),
+        )
+    hourly = hourly.loc[hourly["site_id"].isin(chosen)]
     rows = expected_rows(chosen, issue_hours)
     logger.info(
         "backtest %s: %d stations x %d issue hours (%s .. %s), %d rows expected",
@@ -289,6 +321,7 @@ def run_backtest(
         reliability=sc.reliability_table(scored),
         seconds=seconds,
         headline=sc.headline(by_horizon, overall),
+        in_sample=in_sample,
     )
 
 
@@ -334,19 +367,6 @@ def _attach(rows: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:
         validate="1:1",
     )
     return out.loc[:, list(CSV_COLUMNS)]
-
-
-def _warn_if_seen(bundle, start: pd.Timestamp) -> None:
-    """Log a warning when the model was trained on hours at or after ``start``."""
-    span = (getattr(bundle, "metadata", {}) or {}).get("span")
-    if span and pd.Timestamp(span[-1]) >= start:
-        logger.warning(
-            "backtest from %s: the model was trained on data up to %s, so its "
-            "first issue hours are not out of sample; train with --end before "
-            "the backtest start",
-            start,
-            span[-1],
-        )
 
 
 def _model_info(bundle) -> dict[str, Any]:

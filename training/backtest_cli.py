@@ -79,6 +79,13 @@ def backtest(
             model,
             settings=settings,
         )
+        note = result.in_sample_note()
+        if note is not None:
+            console.print(
+                f"[yellow]warning: {note} (model trained on data up to "
+                f"{result.model_info.get('trained_until')})[/yellow]",
+                highlight=False,
+            )
         write_csv(result.forecasts, out)
         files = _report_files(result, out)
         if not no_mlflow:

@@ -30,6 +30,8 @@ def _metrics(result: BacktestResult) -> dict[str, float]:
             metrics[f"persistence_csi_{h}"] = row.csi
     metrics |= result.headline
     metrics["forecast_seconds"] = result.seconds
+    metrics["in_sample_issue_hours"] = result.in_sample
+    metrics["in_sample_share"] = result.in_sample / result.n_issue_hours
     return {k: float(v) for k, v in metrics.items() if not math.isnan(float(v))}
 
 
@@ -76,6 +78,8 @@ def log_backtest(
         "start": result.start.isoformat(),
         "end": result.end.isoformat(),
         "n_stations": len(result.stations),
+        "n_issue_hours": result.n_issue_hours,
+        "in_sample_issue_hours": result.in_sample,
         "stations": stations if len(stations) <= 500 else stations[:497] + "...",
     }
     params |= {f"model_{k}": v for k, v in result.model_info.items()}

@@ -261,9 +261,11 @@ def _markdown(result: BacktestResult, figures: dict[str, Path], csv: Path) -> st
     head = result.headline
     info = ", ".join(f"{k} {v}" for k, v in result.model_info.items()) or "no info"
     stations = station_table(result)
-    parts = [
-        f"# Backtest of `{result.model_ref}`",
-        "",
+    parts = [f"# Backtest of `{result.model_ref}`", ""]
+    note = result.in_sample_note()
+    if note is not None:
+        parts += [f"> **Warning: {note}.**", ""]
+    parts += [
         f"- model: `{result.model_ref}` ({info})",
         f"- issue hours: {result.start.isoformat()} to {result.end.isoformat()}",
         f"- stations: {len(result.stations)}; forecasts: `{csv.name}`",
