@@ -287,3 +287,21 @@ def test_out_of_sample_backtest_has_no_in_sample_warning(day, tmp_path):
 
     assert day.in_sample == 0 and day.in_sample_note() is None
     assert "in sample" not in text
+
+
+def test_backtest_command_names_an_unknown_station_before_the_sample_warning(
+    sample_home, models, monkeypatch, caplog
+):
+    settings, good, _ = models
+    monkeypatch.setenv("AQI_TRACKING_URI", settings.mlflow_uri)
+    args = ["backtest", "--home", str(sample_home), "--model", good, "-s", "9999"]
+    args += ["--start", "2026-08-01T18:00", "--end", "2026-08-02T02:00"]
+
+    with caplog.at_level("WARNING", logger="training.backtest"):
+        result = CliRunner().invoke(app, args)
+
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert "--stations: station id 9999 is unknown" in text
+    assert "ingest data first" not in text
+    assert not [r for r in caplog.records if "in sample" in r.getMessage()]

@@ -180,6 +180,8 @@ def _read_history(
     target time (the year feeds the climatology baseline)."""
     last_target = end + pd.Timedelta(hours=max(HORIZONS))
     first = start - CLIMATOLOGY_SPAN
+    if stations:
+        _check_known(store, stations)
     hourly = store.read(stations=stations, start=first, end=last_target)
     if hourly.empty:
         raise StoreError(
@@ -188,6 +190,20 @@ def _read_history(
         )
     hourly = hourly.assign(time=hourly["time"].dt.tz_convert(TIMEZONE))
     return hourly
+
+
+def _check_known(store, stations: list[str]) -> None:
+    """Refuse requested stations that the store holds no hour of."""
+    known = set(store.station_ids())
+    if not known:
+        return
+    unknown = sorted(dict.fromkeys(str(s) for s in stations if str(s) not in known))
+    if unknown:
+        raise UnknownStationError(
+            f"--stations: station id {', '.join(unknown)} is unknown: the store "
+            f"{store.root} has no data for it; list the stored stations with "
+            "`aqi-forecast stations`"
+        )
 
 
 def _pick_stations(
