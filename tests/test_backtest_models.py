@@ -154,10 +154,29 @@ def test_compare_scores_both_models_on_the_same_rows(sample_store, models):
         sample_store, [good, bad], T0, T1, STATIONS, False, settings
     )
 
-    mean = table.set_index("horizon").loc["mean"]
-    assert mean[f"mae_{good}"] < mean[f"mae_{bad}"]
-    assert mean["n_scored"] == 576
+    rows = table.set_index("horizon")
+    summary = rows.loc["mean h1-12 (n_scored: total)"]
+    assert summary[f"mae_{good}"] < summary[f"mae_{bad}"]
+    model = results[0].by_horizon.query("predictor == 'model'")
+    assert summary[f"mae_{good}"] == pytest.approx(model["mae"].mean())
+    assert table["n_scored"].dtype == "int64"
+    assert rows.loc["1", "n_scored"] == 48  # 2 stations x 24 issue hours
+    assert summary["n_scored"] == 576  # a total, not a mean
     assert [r.model_ref for r in results] == [good, bad]
+
+
+def test_compare_command_refuses_the_same_model_twice(sample_home, models, monkeypatch):
+    settings, good, _ = models
+    monkeypatch.setenv("AQI_TRACKING_URI", settings.mlflow_uri)
+    args = ["compare", good, good, "--home", str(sample_home), "-s", "1"]
+    args += ["--start", "2026-08-02T00:00", "--end", "2026-08-02T05:00"]
+
+    result = CliRunner().invoke(app, args)
+
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert f"compare: model {good} is given more than once" in text
+    assert "side by side" not in text
 
 
 def _set_aliases(settings, champion: str, challenger: str) -> None:

@@ -16,13 +16,16 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import Settings
-from forecasting.errors import ModelNotFoundError, StoreError
+from forecasting.errors import ModelNotFoundError, StoreError, ValidationError
 from training.backtest import BacktestResult, run_backtest
 from training.scores import mean_over_horizons, score_table
 
 logger = logging.getLogger(__name__)
 
 METRICS = ("mae", "rmse")
+#: Label of the side-by-side table's last row: metrics are averaged over the
+#: horizons (each weighted equally), the row count is summed.
+SUMMARY_LABEL = "mean h1-12 (n_scored: total)"
 
 
 def common_rows(results: list[BacktestResult]) -> list[pd.DataFrame]:
@@ -46,9 +49,10 @@ def side_by_side(results: list[BacktestResult], names: list[str]) -> pd.DataFram
     Returns
     -------
     pandas.DataFrame
-        ``horizon`` (1..12, then ``mean``), per name ``mae_<name>``,
-        ``coverage_<name>``, ``csi_<name>``, then ``mae_persistence`` and
-        ``n_scored``.
+        ``horizon`` (``"1"``..``"12"``, then :data:`SUMMARY_LABEL`), per name
+        ``mae_<name>``, ``coverage_<name>``, ``csi_<name>``, then
+        ``mae_persistence`` and ``n_scored`` (integer). The summary row holds
+        the mean over horizons of every metric and the total of ``n_scored``.
     """
     tables = [score_table(f, "horizon") for f in common_rows(results)]
     horizons = sorted(tables[0]["horizon"].unique())
@@ -61,13 +65,14 @@ def side_by_side(results: list[BacktestResult], names: list[str]) -> pd.DataFram
     persistence = first.loc[first["predictor"] == "persistence"]
     out["mae_persistence"] = persistence.sort_values("horizon")["mae"].to_numpy()
     model = first.loc[first["predictor"] == "model"].sort_values("horizon")
-    out["n_scored"] = model["n_scored"].to_numpy()
+    out["n_scored"] = model["n_scored"].to_numpy().astype("int64")
 
-    mean = {"horizon": "mean"}
-    for column in out.columns[1:]:
-        values = out[column].astype("float64")
-        mean[column] = float(values.sum() if column == "n_scored" else values.mean())
-    return pd.concat([out, pd.DataFrame([mean])], ignore_index=True)
+    summary: dict[str, object] = {"horizon": SUMMARY_LABEL}
+    for column in out.columns[1:-1]:
+        summary[column] = float(out[column].astype("float64").mean())
+    summary["n_scored"] = int(out["n_scored"].sum())
+    table = pd.concat([out, pd.DataFrame([summary])], ignore_index=True)
+    return table.astype({"n_scored": "int64"})
 
 
 def compare(
@@ -88,11 +93,20 @@ def compare(
 
     Raises
     ------
+    ValidationError
+        When a reference is given twice (the same backtest would run twice),
+        or from :func:`training.backtest.run_backtest`.
     ModelNotFoundError
         When a reference names no model.
-    ValidationError, StoreError
+    StoreError
         From :func:`training.backtest.run_backtest`.
     """
+    repeated = sorted({ref for ref in refs if refs.count(ref) > 1})
+    if repeated:
+        raise ValidationError(
+            f"compare: model {', '.join(repeated)} is given more than once; name "
+            "each model once, e.g. `compare champion challenger`"
+        )
     results = []
     for ref in refs:
         result = run_backtest(
@@ -192,7 +206,6 @@ def promote(
     ValidationError
         When ``metric`` is not one of :data:`METRICS`.
     """
-    from forecasting.errors import ValidationError
     from training.registry import client_for
 
     if metric not in METRICS:
