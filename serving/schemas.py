@@ -35,8 +35,7 @@ class StationRequest(BaseModel):
         value = value.strip()
         if not value.isascii() or not value.isdigit() or len(value) > 6:
             raise ValueError(
-                f"station_id {value!r} is not a MOENV siteid: use a string of "
-                'digits such as "12"; GET /stations lists the stations'
+                f"station_id {value!r} is not a MOENV siteid (1 to 6 digits)"
             )
         return value
 

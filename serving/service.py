@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from forecasting.config import get_settings
 from forecasting.errors import ModelNotFoundError, StoreError, UnknownStationError
 from serving import answers
+from serving.request_check import StationRequestCheck
 from serving.schemas import (
     CurrentAqiResponse,
     ForecastResponse,
@@ -132,3 +133,7 @@ class AqiForecast:
     def stations(self) -> list[dict]:
         """List the stations: id, Chinese and English name, county, position."""
         return answers.station_list(self.store, self.registry())
+
+
+# Bad bodies are refused in our words before BentoML validates them in its own.
+AqiForecast.add_asgi_middleware(StationRequestCheck)

@@ -12,6 +12,7 @@ from forecasting.errors import UnknownStationError
 from forecasting.ingest import ingest_paths
 from forecasting.store import HourlyStore
 from serving import answers
+from serving.request_check import request_problem
 from serving.schemas import CurrentAqiResponse, StationRequest
 
 RAW = Path(__file__).parent / "data" / "raw" / "crab650_aqx_p_432"
@@ -131,3 +132,31 @@ def test_band_follows_moenv_thresholds_after_rounding():
 
 def test_station_request_strips_and_keeps_digits():
     assert StationRequest.model_validate({"station_id": " 12 "}).station_id == "12"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "kind", "problem"),
+    [
+        (b"", "", "missing", "the body is empty"),
+        (b"[]", "application/json", "model_type", "the body is [], not a JSON"),
+        (b'{"station_id": "12a"}', "", "value_error", "station_id '12a' is not a"),
+        (b"station_id=12", "multipart/form-data", "unsupported_media_type", "the"),
+    ],
+)
+def test_request_problem_names_station_id_and_the_fix(
+    body, content_type, kind, problem
+):
+    found, message = request_problem(body, content_type)
+
+    assert found == kind
+    assert message.startswith(problem)
+    assert message.endswith(
+        'send a JSON body such as {"station_id": "12"}, station_id being a MOENV '
+        "station id as a string of digits; GET /stations lists the stations"
+    )
+
+
+def test_request_problem_accepts_a_station_id_in_json():
+    body = b'{"station_id": "12"}'
+
+    assert request_problem(body, "application/json; charset=utf-8") is None

@@ -204,19 +204,36 @@ def test_server_refuses_station_without_model(server):
 
 
 @pytest.mark.parametrize(
-    "body", [b"{}", b'{"station_id": 12}', b'{"station_id": ""}', b"not json"]
+    ("body", "content_type", "problem"),
+    [
+        (b"{}", "application/json", "station_id is missing"),
+        (b'{"station_id": 12}', "application/json", "station_id is 12, not a string"),
+        (b'{"station_id": ""}', "application/json", "station_id '' is not a MOENV"),
+        (b"null", "application/json", "the body is null, not a JSON object"),
+        (b"not json", "application/json", "the body is not valid JSON"),
+        (
+            b"station_id=12",
+            "application/x-www-form-urlencoded",
+            "the body is application/x-www-form-urlencoded, not JSON",
+        ),
+    ],
 )
-def test_server_refuses_malformed_body(server, body):
-    response = httpx.post(
-        f"{server}/forecast",
-        content=body,
-        headers={"content-type": "application/json"},
-    )
+def test_server_refuses_malformed_body_naming_station_id(
+    server, body, content_type, problem
+):
+    for path in ("/forecast", "/current_aqi"):
+        response = httpx.post(
+            f"{server}{path}", content=body, headers={"content-type": content_type}
+        )
 
-    assert 400 <= response.status_code < 500
-    detail = response.json()["detail"]
-    if body != b"not json":
-        assert detail[0]["loc"] == ["station_id"]
+        assert response.status_code in (400, 415)
+        error = response.json()["error"]
+        assert error.startswith(problem)
+        assert '{"station_id": "12"}' in error
+        assert "string of digits" in error
+        assert "GET /stations" in error
+        assert "IODescriptor" not in response.text
+        assert response.json()["detail"][0]["loc"] == ["station_id"]
 
 
 def test_server_openapi_shows_the_schemas(server):
