@@ -48,12 +48,16 @@ PROBABILITIES = (
     "p_hazardous",
 )
 
+#: Decimals of the forecast AQI values and of the band probabilities served.
+AQI_DIGITS = 1
+PROBABILITY_DIGITS = 3
 
-def _number(value: Any) -> float | None:
-    """Return ``value`` as a float, or None for NaN / missing."""
+
+def _number(value: Any, digits: int | None = None) -> float | None:
+    """Return ``value`` as a float (rounded to ``digits``), None for NaN / missing."""
     if value is None or pd.isna(value):
         return None
-    return float(value)
+    return float(value) if digits is None else round(float(value), digits)
 
 
 def _text(value: Any) -> str | None:
@@ -298,17 +302,24 @@ def forecast(
 
 
 def _forecast_entry(row: dict) -> dict:
-    """Return one row of ``ForecastBundle.forecast`` under the API's names."""
-    aqi = _number(row["aqi_pred"])
+    """Return one row of ``ForecastBundle.forecast`` under the API's names.
+
+    The AQI values are rounded to 1 decimal and the band probabilities to 3 (more
+    digits only suggest a precision the models do not have); the status is the
+    band of the rounded AQI, so that an answer agrees with itself.
+    """
+    aqi = _number(row["aqi_pred"], AQI_DIGITS)
     entry = {
         "target_time": pd.Timestamp(row["target_time"]).to_pydatetime(),
         "horizon": int(row["horizon"]),
         "aqi": aqi,
-        "aqi_p10": _number(row.get("aqi_p10")),
-        "aqi_p90": _number(row.get("aqi_p90")),
+        "aqi_p10": _number(row.get("aqi_p10"), AQI_DIGITS),
+        "aqi_p90": _number(row.get("aqi_p90"), AQI_DIGITS),
         "status": band(aqi),
     }
-    entry.update({name: _number(row.get(name)) for name in PROBABILITIES})
+    entry.update(
+        {name: _number(row.get(name), PROBABILITY_DIGITS) for name in PROBABILITIES}
+    )
     return entry
 
 

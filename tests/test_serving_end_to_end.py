@@ -77,8 +77,12 @@ def _check_forecast(answer: dict, site_id: str) -> None:
         assert pd.Timestamp(entry["target_time"]) == issued + pd.Timedelta(hours=hours)
         assert 0 <= entry["aqi_p10"] <= entry["aqi"] <= entry["aqi_p90"]
         assert entry["status"] == answers.band(entry["aqi"])
+        for name in ("aqi", "aqi_p10", "aqi_p90"):
+            assert entry[name] == round(entry[name], 1)
         probabilities = [entry[name] for name in answers.PROBABILITIES]
-        assert sum(probabilities) == pytest.approx(1.0)
+        assert probabilities == [round(p, 3) for p in probabilities]
+        # six values each rounded by at most 0.0005
+        assert sum(probabilities) == pytest.approx(1.0, abs=0.003)
 
 
 def test_forecast_answer_has_12_hours_after_issued_at(home):
