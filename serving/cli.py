@@ -67,7 +67,8 @@ def serve(
     command = server_command(host, port)
     errors.print(
         f"serving model {model} on http://{host}:{port} "
-        f"(store {settings.store_dir}); Ctrl+C stops"
+        f"(store {settings.store_dir}); Ctrl+C stops",
+        soft_wrap=True,
     )
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=service_env(home, model))
     # A stop signal to this process alone (systemd, docker, kill) must reach the

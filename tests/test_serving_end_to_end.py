@@ -283,6 +283,11 @@ def test_serve_command_stops_server_and_workers_on_sigterm(home, tmp_path):
         code = serve.wait(timeout=60)
 
         assert code == 0, log_path.read_text(errors="replace")[-3000:]
+        banner = (
+            f"serving model champion on http://127.0.0.1:{port} "
+            f"(store {home.resolve() / 'store'}); Ctrl+C stops"
+        )
+        assert banner in log_path.read_text(errors="replace").splitlines()
         assert len(family) >= 2  # bentoml serve and its worker
         assert not [p for p in family if process.is_alive(p)]
         with socket.socket() as sock:
