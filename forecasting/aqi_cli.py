@@ -167,6 +167,10 @@ def write_aqi_csv(table: pd.DataFrame, out: Path) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             frame.to_csv(stream, index=False)
+        # mkstemp makes the file private; give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, out)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
