@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from forecasting.cli_options import HomeOption, StationsOption
+from forecasting.cli_options import HomeOption, StationsOption, err_console
 from forecasting.errors import ForecastingError, ValidationError
 
 if TYPE_CHECKING:
@@ -191,12 +191,11 @@ def aqi(
     Columns: site_id, time (ISO 8601, +08:00), aqi, pollutant, status, status_en,
     color, the moving values and every sub-index. Blank aqi means no AQI.
     """
-    from rich.console import Console
 
     from forecasting.config import get_settings
     from forecasting.store import HourlyStore
 
-    console = Console(stderr=True)
+    console = err_console()
     try:
         settings = get_settings(home)
         store = HourlyStore(settings.store_dir)

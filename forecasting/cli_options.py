@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 HomeOption = Annotated[
     Path | None,
@@ -19,3 +21,13 @@ StationsOption = Annotated[
         "--stations", "-s", help="Station id (MOENV siteid); repeat for more."
     ),
 ]
+
+
+def out_console() -> Console:
+    """Console for results: tables keep their width when piped (not cut to 80)."""
+    return Console(width=None if sys.stdout.isatty() else 160, soft_wrap=True)
+
+
+def err_console() -> Console:
+    """Console for messages on stderr: one message stays one line when piped."""
+    return Console(stderr=True, soft_wrap=True)

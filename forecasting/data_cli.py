@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from forecasting.cli_options import HomeOption
+from forecasting.cli_options import HomeOption, err_console, out_console
 from forecasting.errors import ForecastingError
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ SHOWN_REJECTIONS = 50
 
 def _consoles() -> tuple[Console, Console]:
     """Return (stdout, stderr) consoles, made per command so COLUMNS is honoured."""
-    return Console(), Console(stderr=True)
+    return out_console(), err_console()
 
 
 def _store(home: Path | None):

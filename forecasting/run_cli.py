@@ -11,14 +11,13 @@ import logging
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from forecasting.cli_options import HomeOption
+from forecasting.cli_options import HomeOption, err_console
 from forecasting.config import get_settings
 from forecasting.errors import ForecastingError
 
 log = logging.getLogger(__name__)
-console = Console(stderr=True)
+console = err_console()
 
 
 def run(

@@ -8,14 +8,13 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from forecasting.cli_options import HomeOption
+from forecasting.cli_options import HomeOption, err_console, out_console
 from forecasting.config import REPO_ROOT, get_settings
 from forecasting.errors import ForecastingError
 
-console = Console()
-errors = Console(stderr=True)
+console = out_console()
+errors = err_console()
 
 ModelOption = Annotated[
     str,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from forecasting.cli_options import HomeOption, StationsOption
+from forecasting.cli_options import HomeOption, StationsOption, err_console, out_console
 
 StartOption = Annotated[
     str | None,
@@ -23,9 +23,8 @@ NoMlflowOption = Annotated[
 
 
 def _fail(message: str) -> None:
-    from rich.console import Console
 
-    Console(stderr=True).print(f"[red]{message}[/red]", highlight=False)
+    err_console().print(f"[red]{message}[/red]", highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -63,12 +62,11 @@ def backtest(
     the Markdown report, figures and score tables next to it, and records the
     run in MLflow (experiment "backtests").
     """
-    from rich.console import Console
 
     from forecasting.errors import ForecastingError
     from training.backtest import run_backtest, write_csv
 
-    console = Console()
+    console = out_console()
     try:
         settings, store = _store(home)
         result = run_backtest(
@@ -172,12 +170,11 @@ def compare(
     ] = None,
 ) -> None:
     """Backtest two or more models on the same rows and show them side by side."""
-    from rich.console import Console
 
     from forecasting.errors import ForecastingError
     from training.compare import compare as run_compare
 
-    console = Console()
+    console = out_console()
     if len(refs) < 2:
         _fail("compare needs at least two models, e.g. `compare champion challenger`")
     try:
@@ -213,12 +210,11 @@ def promote(
     Both models are backtested on the same rows (default window: the last week
     of the store); both figures are printed whatever the outcome.
     """
-    from rich.console import Console
 
     from forecasting.errors import ForecastingError
     from training.compare import promote as run_promote
 
-    console = Console()
+    console = out_console()
     try:
         settings, store = _store(home)
         decision = run_promote(store, settings, metric, start, end, stations)
