@@ -35,7 +35,7 @@ def train(
     register them and point ALIAS at the new version."""
     from forecasting.config import get_settings
     from forecasting.store import HourlyStore
-    from training.train import CHAMPION_OPTIONS, run_training
+    from training.train import run_training
 
     settings = get_settings(home)
     try:
@@ -48,7 +48,6 @@ def train(
             alias=alias,
             n_jobs=jobs,
             settings=settings,
-            **CHAMPION_OPTIONS,
         )
     except ForecastingError as exc:
         errors.print(f"[red]{exc}[/]")

@@ -12,15 +12,6 @@ Design (direct strategy, per-station models):
   MAE over horizons 1..12): change 7.28, level 9.01, persistence 7.84; letting
   each station and horizon pick (``target="auto"``) gave 7.20 at twice the
   training time, and kept "change" for 877 of 1,008 boosters.
-* The product recipe (:data:`CHAMPION_OPTIONS`) adds what the network knows:
-  the 5 nearest stations' AQI, PM2.5 and O3 (:mod:`features.network`) and a
-  pooled booster per horizon fit on every station's rows, which each station's
-  booster then corrects (:mod:`training.pooled`). Measured on 20 stations
-  (every 4th id), trained to 2026-08-01 23:00, held-out week 2026-08-02..08,
-  mean MAE over horizons 1..12 (persistence 7.74): per-station 7.50 (skill
-  3.2 %), + neighbours 7.48 (3.4 %), + pooled 7.35 (5.1 %, CSI 0.14 vs
-  persistence 0.20), + every year of the multi-year stations 7.12 (8.0 %,
-  CSI 0.17) but five times the training time, so not in the recipe.
 * Time-ordered split per station: the last 20 % of issue hours validate; training
   rows end 12 hours before the first validation hour, so no training target
   falls inside the validation period. Early stopping on the validation MAE,
@@ -45,7 +36,7 @@ from forecasting.errors import StoreError
 from forecasting.schema import HORIZONS
 from training.bundle import ForecastBundle, StationModel
 from training.fit import LGB_PARAMS, NUM_BOOST_ROUND, StationFit, fit_station
-from training.pooled import POOLED_PARAMS, fit_pooled
+from training.pooled import fit_pooled
 
 logger = logging.getLogger(__name__)
 
@@ -108,13 +99,6 @@ class TrainingResult:
         return table
 
 
-#: The recipe of the product models (``aqi-forecast train``, ``run``): five
-#: neighbours' features and station boosters started from pooled network
-#: boosters. Measured on the held-out week 2026-08-02..08 (training data up to
-#: 2026-08-01 23:00): see the module notes.
-CHAMPION_OPTIONS: dict = {"spec": FeatureSpec(network_k=5), "pooled": True}
-
-
 def read_training_data(
     store: HourlySource,
     stations: list[str] | None = None,
@@ -169,7 +153,6 @@ def fit_network(
     refit: bool = True,
     fit_stations: list[str] | None = None,
     pooled: bool = False,
-    pooled_params: dict | None = None,
 ) -> tuple[list[StationFit], dict[str, float], dict[int, str]]:
     """Build features for every station and fit the stations in parallel.
 
@@ -194,9 +177,7 @@ def fit_network(
     starts: dict[int, tuple] = {}
     if pooled:
         started = _time.perf_counter()
-        strings, early, final = fit_pooled(
-            features, future, spec, horizons, pooled_params
-        )
+        strings, early, final = fit_pooled(features, future, spec, horizons)
         starts = {h: (early[h], final[h]) for h in strings}
         seconds["pooled"] = _time.perf_counter() - started
 
@@ -308,7 +289,6 @@ def run_training(
     lookback_days: int | None = 365,
     run_name: str | None = None,
     pooled: bool = False,
-    pooled_params: dict | None = None,
 ) -> TrainingResult:
     """Train every station with enough data, log one MLflow run, register it.
 
@@ -331,10 +311,9 @@ def run_training(
         :func:`read_training_data`.
     run_name:
         MLflow run name.
-    pooled, pooled_params:
+    pooled:
         Start every station's boosters from network-wide ones (see
-        :func:`fit_network`), fit with these LightGBM parameters (default
-        :data:`training.pooled.POOLED_PARAMS`).
+        :func:`fit_network`).
 
     Returns
     -------
@@ -375,7 +354,6 @@ def run_training(
         refit,
         fit_stations=stations if spec.network_k or pooled else None,
         pooled=pooled,
-        pooled_params=pooled_params,
     )
     skipped = {fit.site_id: fit.skipped for fit in fits if fit.skipped is not None}
     for site, why in skipped.items():
@@ -394,7 +372,6 @@ def run_training(
         "target": target,
         "refit": refit,
         "pooled": pooled,
-        "pooled_lightgbm": dict(pooled_params or POOLED_PARAMS) if pooled else None,
         "feature_names": feature_names(spec),
     }
     bundle = bundle_from_fits(fits, spec, horizons, metadata, pooled_strings)
@@ -446,12 +423,6 @@ def train(
 ) -> str:
     """Train, log and register like :func:`run_training`; return the run id.
 
-    Training the whole network (``stations`` None, as ``aqi-forecast run``
-    does) uses the champion recipe :data:`CHAMPION_OPTIONS` (``options``
-    override it). A station subset trains those stations' own models with
-    :func:`run_training`'s defaults: the recipe reads every station's years,
-    too slow for a quick check of a few stations.
-
     Returns
     -------
     str
@@ -462,6 +433,4 @@ def train(
     StoreError
         As :func:`run_training`.
     """
-    if stations is None:
-        options = {**CHAMPION_OPTIONS, **options}
     return run_training(store, stations, end, alias, n_jobs, **options).run_id
