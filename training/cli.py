@@ -30,13 +30,23 @@ def train(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="Stations trained in parallel.")
     ] = 2,
+    network: Annotated[
+        bool,
+        typer.Option(
+            "--network",
+            help="Experimental: add the 5 nearest stations' features and start each "
+            "station from pooled network boosters (slower; see README).",
+        ),
+    ] = False,
 ) -> None:
     """Train per-station LightGBM models (horizons 1..12), log them to MLflow,
     register them and point ALIAS at the new version."""
+    from features import FeatureSpec
     from forecasting.config import get_settings
     from forecasting.store import HourlyStore
     from training.train import run_training
 
+    recipe = {"spec": FeatureSpec(network_k=5), "pooled": True} if network else {}
     settings = get_settings(home)
     try:
         if not settings.store_dir.exists():
@@ -48,6 +58,7 @@ def train(
             alias=alias,
             n_jobs=jobs,
             settings=settings,
+            **recipe,
         )
     except ForecastingError as exc:
         errors.print(f"[red]{exc}[/]")
