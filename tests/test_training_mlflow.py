@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -10,6 +12,7 @@ from mlflow.tracking import MlflowClient
 
 from forecasting.config import Settings
 from forecasting.errors import ModelNotFoundError
+from training.bundle import ForecastBundle
 from training.intervals import BAND_COLUMNS
 from training.registry import has_alias, load_bundle
 from training.train import run_training
@@ -130,3 +133,13 @@ def test_bundle_loads_by_version_and_run_id_and_as_pyfunc(
 def test_missing_alias_says_to_train(settings):
     with pytest.raises(ModelNotFoundError, match="aqi-forecast train"):
         load_bundle("no-such-alias", settings=settings)
+
+
+def test_bundle_trained_on_other_features_is_refused_by_name(trained, tmp_path):
+    folder = trained.bundle.save(tmp_path / "bundle")
+    index = json.loads((folder / "bundle.json").read_text())
+    index["metadata"]["feature_names"] = index["metadata"]["feature_names"][:-1]
+    (folder / "bundle.json").write_text(json.dumps(index))
+
+    with pytest.raises(ModelNotFoundError, match="feature code changed"):
+        ForecastBundle.load(folder)

@@ -22,7 +22,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features import FeatureSpec, build_features, horizon_matrix
+from features import FeatureSpec, build_features, feature_names, horizon_matrix
 from forecasting.config import TIMEZONE
 from forecasting.errors import ModelNotFoundError, ValidationError
 from forecasting.schema import HORIZONS
@@ -297,13 +297,22 @@ class ForecastBundle:
                 quantiles={int(h): q for h, q in entry["quantiles"].items()},
                 trained_through=entry["trained_through"],
             )
+        spec = FeatureSpec.from_dict(index["spec"])
+        trained_on = index.get("metadata", {}).get("feature_names")
+        if trained_on is not None and list(trained_on) != feature_names(spec):
+            raise ModelNotFoundError(
+                f"{folder}: the model was trained on {len(trained_on)} features but "
+                f"this code builds {len(feature_names(spec))} from its spec; the "
+                "feature code changed since training. Retrain with "
+                "`aqi-forecast train`"
+            )
         pooled = {}
         if (Path(folder) / "pooled.json.gz").exists():
             with gzip.open(Path(folder) / "pooled.json.gz", "rt") as f:
                 pooled = {int(h): s for h, s in json.load(f).items()}
         return cls(
             stations=stations,
-            spec=FeatureSpec.from_dict(index["spec"]),
+            spec=spec,
             horizons=tuple(index["horizons"]),
             metadata=index.get("metadata", {}),
             pooled=pooled,
