@@ -219,6 +219,8 @@ def log_training(
                 python_model=str(PYFUNC_CODE),
                 artifacts={"bundle": str(folder)},
                 pip_requirements=PIP_REQUIREMENTS,
+                # The input is a whole hourly history, not a fixed schema.
+                signature=False,
                 registered_model_name=settings.registered_model,
             )
     version = str(info.registered_model_version)
