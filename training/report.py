@@ -282,8 +282,9 @@ def _markdown(result: BacktestResult, figures: dict[str, Path], csv: Path) -> st
         "(goal >= 0.10)",
         f"- p10-p90 coverage by horizon: {head['coverage_min']:.2f} to "
         f"{head['coverage_max']:.2f} (goal 0.70-0.90)",
-        f"- CSI of AQI > 100: model {_fmt(head['csi'])}, persistence "
-        f"{_fmt(head['persistence_csi'])}",
+        f"- CSI of AQI > 100: model {_fmt(head['csi']) or 'n/a'}, persistence "
+        f"{_fmt(head['persistence_csi']) or 'n/a'}"
+        + (" (no AQI > 100 observed or forecast)" if np.isnan(head["csi"]) else ""),
         f"- Brier score of the band probabilities: {head['brier']:.3f}",
         "",
         "## By horizon",
