@@ -63,25 +63,10 @@ EndOption = Annotated[
 
 
 def _hour(text: str | None, option: str) -> pd.Timestamp | None:
-    """Parse an hour given on the command line; naive means Asia/Taipei."""
-    import pandas as pd
+    """Parse an optional hour given on the command line; naive means Asia/Taipei."""
+    from forecasting.hours import parse_hour
 
-    from forecasting.config import TIMEZONE
-
-    if text is None:
-        return None
-    try:
-        stamp = pd.Timestamp(text)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(
-            f"{option} {text!r} is not a date and hour; write it like "
-            "2026-08-01T13:00 (Asia/Taipei) or 2026-08-01T13:00+08:00"
-        ) from exc
-    if stamp is pd.NaT:
-        raise ValidationError(f"{option} is empty; give a date and hour")
-    if stamp.tzinfo is None:
-        return stamp.tz_localize(TIMEZONE)
-    return stamp.tz_convert(TIMEZONE)
+    return None if text is None else parse_hour(text, option)
 
 
 def aqi_table(

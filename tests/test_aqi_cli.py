@@ -76,7 +76,7 @@ def test_a_range_reads_warm_up_hours_before_start(home, tmp_path):
     ("args", "message"),
     [
         (["-s", "999"], "--stations 999: no data in the store"),
-        (["--start", "first of August"], "--start 'first of August' is not a date"),
+        (["--start", "first of August"], "--start: 'first of August' is not a time"),
         (["--start", "2026-08-02", "--end", "2026-08-01"], "is after --end"),
     ],
 )

@@ -23,6 +23,7 @@ import pandas as pd
 
 from forecasting.config import TIMEZONE, Settings
 from forecasting.errors import StoreError, UnknownStationError, ValidationError
+from forecasting.hours import parse_hour
 from forecasting.schema import HORIZONS
 from training import scores as sc
 from training.backtest_forecasts import forecast_issue_hours
@@ -100,34 +101,6 @@ class BacktestResult:
             f"{self.in_sample} of {self.n_issue_hours} issue hours are in sample: "
             "these scores flatter the model"
         )
-
-
-def parse_hour(value: str | pd.Timestamp, name: str) -> pd.Timestamp:
-    """Return ``value`` as a whole hour in Asia/Taipei (naive input is Taipei time).
-
-    Raises
-    ------
-    ValidationError
-        When ``value`` is not a time or not on a whole hour.
-    """
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as error:
-        raise ValidationError(
-            f"{name}: {value!r} is not a time; give ISO 8601 such as "
-            "2026-08-02T00:00+08:00"
-        ) from error
-    if stamp is pd.NaT:
-        raise ValidationError(f"{name}: no time given; give ISO 8601")
-    stamp = (stamp.tz_localize(TIMEZONE) if stamp.tzinfo is None else stamp).tz_convert(
-        TIMEZONE
-    )
-    if stamp != stamp.floor("h"):
-        raise ValidationError(
-            f"{name}: {value!r} is not on a whole hour; issue hours are hour "
-            "endings such as 2026-08-02T13:00+08:00"
-        )
-    return stamp.as_unit("ns")
 
 
 def expected_rows(stations: list[str], issue_hours: pd.DatetimeIndex) -> pd.DataFrame:
