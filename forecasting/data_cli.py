@@ -78,7 +78,8 @@ def print_summaries(summaries: Sequence[IngestSummary]) -> None:
         ),
         style="bold",
     )
-    console.print(table)
+    if per_station:
+        console.print(table)
 
     refused = [summary for summary in summaries if not summary.ok]
     ok = len(summaries) - len(refused)

@@ -91,6 +91,13 @@ def _progress(enabled: bool, total_bytes: int, files: int) -> Iterator:
         yield step
 
 
+def _with_path(message: str, path: Path) -> str:
+    """Name the file as given on the command line where readers used its name."""
+    if message.startswith(path.name) and not message.startswith(str(path)):
+        return str(path) + message[len(path.name) :]
+    return message
+
+
 def ingest_file(path: Path, store: HourlyStore) -> IngestSummary:
     """Read one file and store it; a refused file is reported, not raised.
 
@@ -106,7 +113,7 @@ def ingest_file(path: Path, store: HourlyStore) -> IngestSummary:
         result = read_path(path)
         summary = store.ingest(result, label=str(path))
     except ForecastingError as error:
-        summary = IngestSummary(source=str(path), error=str(error))
+        summary = IngestSummary(source=str(path), error=_with_path(str(error), path))
     except OSError as error:
         summary = IngestSummary(
             source=str(path), error=f"{path}: cannot be read ({error.strerror})"

@@ -55,7 +55,7 @@ def test_cli_ingest_refuses_a_broken_file_and_stores_the_others(tmp_path):
 
     assert result.exit_code == 2
     assert "3 of 4 files stored; 1 refused" in result.output
-    assert "新竹_2019_shuffled.csv:1" in result.output
+    assert f"refused {broken}:1" in result.output
     store = HourlyStore(home / "store")
     assert store.station_ids() == sorted(store.station_ids(), key=int)
     assert len(store.read()) == 3 * 84
