@@ -45,7 +45,6 @@ def main() -> None:
             n_jobs=2,
             settings=settings,
             num_boost_round=20,
-            target="change",
             refit=False,
         )
         train_seconds = time.perf_counter() - began

@@ -17,14 +17,12 @@ import pandas as pd
 
 from features.grid import complete_grid, official_components, wind_uv
 from features.network import nearest_stations, network_feature_names, network_features
+from features.runs import StationRuns
+from features.scenarios import scenario_columns, scenario_feature_names, stored_name
 from forecasting.aqi import SUB_INDICES
-from forecasting.schema import MOVING_VALUES
+from forecasting.schema import HORIZONS, MOVING_VALUES
 
 logger = logging.getLogger(__name__)
-
-#: Hourly series whose official moving window is partly known in advance, and
-#: that window's length in hours.
-CARRY_WINDOWS = {"o3": 8, "pm2_5": 12, "pm10": 12}
 
 #: Pollutants whose hourly values enter the features (lags and rolling means).
 FEATURE_POLLUTANTS = ("pm2_5", "pm10", "o3", "no2", "so2", "co")
@@ -52,11 +50,10 @@ class FeatureSpec:
         Add the official sub-indices at ``issued_at`` (which pollutant drives
         the AQI, and how close the others are). Off by default: no gain
         measured on the 2026 data (network validation MAE 7.01 vs 6.99).
-    carry_over:
-        Add, per horizon, the mean of the hours already observed that will
-        still be inside the target hour's moving window (O3 8 h, PM 12 h):
-        the part of the future moving value that is known at ``issued_at``.
-        Off by default for the same reason (measured with ``sub_indices``).
+    scenarios:
+        Add, per horizon, the official AQI and PM/O3 sub-indices of the target
+        hour computed as if the air stayed as last observed, or repeated
+        yesterday (:mod:`features.scenarios`).
     network_k:
         Neighbouring stations whose AQI, PM2.5 and O3 enter the features
         (:mod:`features.network`); 0 for none. Network features need the other
@@ -74,7 +71,7 @@ class FeatureSpec:
     pollutants: tuple[str, ...] = FEATURE_POLLUTANTS
     last_aqi_hours: int = 3
     sub_indices: bool = False
-    carry_over: bool = False
+    scenarios: bool = True
     network_k: int = 0
     network_lags: tuple[int, ...] = (0, 1, 3)
     positions: tuple[tuple[str, float, float], ...] = ()
@@ -115,56 +112,6 @@ DEFAULT_SPEC = FeatureSpec()
 HORIZON_FEATURES = ("target_hour_sin", "target_hour_cos")
 
 
-class _Runs:
-    """Positions of a sorted complete grid: where each station's run of hours
-    starts, so lags and windows never cross from one station into the next.
-
-    Plain NumPy on the whole grid (one pass per column, no per-station loop).
-    """
-
-    def __init__(self, sites: pd.Series) -> None:
-        values = sites.to_numpy()
-        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-        lengths = np.diff(np.r_[starts, len(values)])
-        self.start = np.repeat(starts, lengths)
-        self.position = np.arange(len(values)) - self.start
-        self.index = sites.index
-
-    def lag(self, values: pd.Series, hours: int) -> pd.Series:
-        """The value ``hours`` rows (hours) earlier at the same station."""
-        array = values.to_numpy(dtype="float64")
-        out = np.full(len(array), np.nan)
-        if hours < len(array):
-            out[hours:] = array[: len(array) - hours] if hours else array
-        out[self.position < hours] = np.nan
-        return pd.Series(out, index=self.index)
-
-    def mean(self, values: pd.Series, window: int, min_periods: int) -> pd.Series:
-        """Mean of the non-NaN values of the last ``window`` hours (this one
-        included), NaN when fewer than ``min_periods`` are present."""
-        array = values.to_numpy(dtype="float64")
-        present = ~np.isnan(array)
-        sums = np.r_[0.0, np.cumsum(np.where(present, array, 0.0))]
-        counts = np.r_[0, np.cumsum(present)]
-        end = np.arange(len(array)) + 1
-        begin = np.maximum(end - window, self.start)
-        total, count = sums[end] - sums[begin], counts[end] - counts[begin]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.where(count >= min_periods, total / count, np.nan)
-        return pd.Series(out, index=self.index)
-
-    def rolling(self, values: pd.Series, window: int) -> pd.Series:
-        """NaN-tolerant rolling mean: at least half the window present."""
-        return self.mean(values, window, max(1, window // 2))
-
-    def ffill(self, values: pd.Series, limit: int) -> pd.Series:
-        """Carry the last non-NaN value forward at most ``limit`` hours."""
-        out = values.astype("float64")
-        for hours in range(1, limit + 1):
-            out = out.fillna(self.lag(values, hours))
-        return out
-
-
 def build_features(
     hourly: pd.DataFrame, spec: FeatureSpec = DEFAULT_SPEC
 ) -> pd.DataFrame:
@@ -197,7 +144,7 @@ def build_features(
     grid = complete_grid(hourly)
     grid = grid.merge(present, on=["site_id", "time"], how="left")
     sites = grid["site_id"]
-    runs = _Runs(sites)
+    runs = StationRuns(sites)
 
     columns: dict[str, pd.Series] = {
         "site_id": sites,
@@ -229,11 +176,8 @@ def build_features(
     if spec.sub_indices:
         for name in SUB_INDICES:
             columns[name] = official[name]
-    if spec.carry_over:
-        for name, window in CARRY_WINDOWS.items():
-            values = pd.to_numeric(grid[name], errors="coerce").astype("float64")
-            for hours in range(1, window):
-                columns[f"_carry_{name}_{hours}"] = runs.mean(values, hours, 1)
+    if spec.scenarios:
+        columns.update(scenario_columns(grid, runs, HORIZONS))
 
     if spec.network_k > 0:
         series = {"aqi": aqi}
@@ -302,7 +246,7 @@ def target_calendar(issued_at: pd.Series, horizon: int) -> pd.DataFrame:
 
 def feature_names(spec: FeatureSpec = DEFAULT_SPEC) -> list[str]:
     """Model input columns in order: window features, then per-horizon ones
-    (target calendar, carry-over means).
+    (target calendar, scenario AQIs).
 
     Returns
     -------
@@ -322,8 +266,8 @@ def feature_names(spec: FeatureSpec = DEFAULT_SPEC) -> list[str]:
         names += network_feature_names(spec.network_lags)
     names += ["hour_sin", "hour_cos", "day_of_week"]
     names += list(HORIZON_FEATURES)
-    if spec.carry_over:
-        names += [f"{name}_carry" for name in CARRY_WINDOWS]
+    if spec.scenarios:
+        names += scenario_feature_names()
     return names
 
 
@@ -347,20 +291,12 @@ def horizon_matrix(
         Shape ``(len(features), len(feature_names(spec)))``.
     """
     names = feature_names(spec)
-    shared = [
-        n for n in names if n not in HORIZON_FEATURES and not n.endswith("_carry")
-    ]
+    per_horizon = set(HORIZON_FEATURES) | set(scenario_feature_names())
+    shared = [n for n in names if n not in per_horizon]
     parts = [features[shared], target_calendar(features["issued_at"], horizon)]
-    if spec.carry_over:
-        carry = {}
-        for name, window in CARRY_WINDOWS.items():
-            known = window - horizon  # observed hours still in the target's window
-            carry[f"{name}_carry"] = (
-                features[f"_carry_{name}_{known}"]
-                if known >= 1
-                else pd.Series(np.nan, index=features.index)
-            )
-        parts.append(pd.DataFrame(carry, index=features.index))
+    if spec.scenarios:
+        scenario = features[[stored_name(n, horizon) for n in scenario_feature_names()]]
+        parts.append(scenario.set_axis(scenario_feature_names(), axis=1))
     frame = pd.concat(parts, axis=1)[names]
     return frame.to_numpy(dtype="float32", na_value=np.nan)
 

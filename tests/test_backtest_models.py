@@ -50,7 +50,7 @@ def models(sample_store, tmp_path_factory):
         STATIONS,
         alias="challenger",
         num_boost_round=1,
-        target="level",
+        members=("level",),
         **common,
     )
     return settings, f"v{good.version}", f"v{bad.version}"

@@ -33,7 +33,7 @@ def pooled(sample_store, tmp_path_factory):
         n_jobs=1,
         settings=settings,
         spec=FeatureSpec(network_k=3),
-        pooled=True,
+        members=("pooled",),
         num_boost_round=30,
         lookback_days=14,
         run_name="test-pooled",
@@ -44,7 +44,13 @@ def test_only_the_asked_stations_get_models_from_the_pooled_boosters(pooled):
     bundle = pooled.bundle
     assert sorted(bundle.stations) == STATIONS
     assert sorted(bundle.pooled) == list(range(1, 13))
-    assert {m for s in bundle.stations.values() for m in s.modes.values()} == {"pooled"}
+    members = {
+        m
+        for s in bundle.stations.values()
+        for h in s.model_strings
+        for m in s.members(h)
+    }
+    assert members == {"pooled"}
     # Positions of the whole registry, so serving finds the same neighbours.
     assert bundle.spec.neighbours()["1"][:2] == ("2", "15")
 

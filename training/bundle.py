@@ -1,11 +1,13 @@
 """One model bundle for the whole network: boosters, feature spec, calibration.
 
-A bundle holds, for every trained station, one LightGBM booster per horizon
-(the *direct* strategy), whether that booster predicts the AQI level or its
-change from the last observed AQI, and the quantiles of its validation residuals
-(intervals and band probabilities, see :mod:`training.intervals`). On disk it is
-a folder: ``bundle.json`` (spec, calibration, metadata) and one gzipped JSON of
-LightGBM model strings per station under ``boosters/``.
+A bundle holds, for every trained station and every horizon (the *direct*
+strategy), a small ensemble of LightGBM boosters whose forecasts are averaged,
+each member starting from a different place (the last AQI, the AQI the target
+hour would have if the air stayed as it is, a network-wide booster), and the
+quantiles of the ensemble's validation residuals (intervals and band
+probabilities, see :mod:`training.intervals`). On disk it is a folder:
+``bundle.json`` (spec, calibration, metadata), one gzipped JSON of LightGBM model
+strings per station under ``boosters/``, and ``pooled.json.gz``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from features import FeatureSpec, build_features, feature_names, horizon_matrix
 from forecasting.config import TIMEZONE
 from forecasting.errors import ModelNotFoundError, ValidationError
 from forecasting.schema import HORIZONS
+from training.fit import offset
 from training.intervals import BAND_COLUMNS, band_probabilities, interval
 
 logger = logging.getLogger(__name__)
@@ -41,7 +44,7 @@ FORECAST_COLUMNS = (
     "aqi_p90",
 ) + BAND_COLUMNS
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2
 
 
 @dataclass
@@ -51,27 +54,32 @@ class StationModel:
     Attributes
     ----------
     model_strings:
-        LightGBM model text per horizon.
-    modes:
-        ``"level"`` (booster predicts the AQI) or ``"change"`` (booster predicts
-        AQI minus the last observed AQI) per horizon.
+        Per horizon, LightGBM model text per ensemble member; the member names
+        what its booster's output is added to (:func:`training.fit.offset`).
     quantiles:
-        Residual quantiles per horizon, 21 values each.
+        Residual quantiles of the members' mean per horizon, 21 values each.
     trained_through:
         Last issue hour whose target entered training (ISO 8601).
     """
 
-    model_strings: dict[int, str]
-    modes: dict[int, str]
+    model_strings: dict[int, dict[str, str]]
     quantiles: dict[int, list[float]]
     trained_through: str
-    _boosters: dict[int, lgb.Booster] = field(default_factory=dict, repr=False)
+    _boosters: dict[tuple[int, str], lgb.Booster] = field(
+        default_factory=dict, repr=False
+    )
 
-    def booster(self, horizon: int) -> lgb.Booster:
-        """The booster for ``horizon``, parsed on first use."""
-        if horizon not in self._boosters:
-            self._boosters[horizon] = lgb.Booster(model_str=self.model_strings[horizon])
-        return self._boosters[horizon]
+    def members(self, horizon: int) -> list[str]:
+        """The ensemble members of ``horizon``."""
+        return list(self.model_strings[horizon])
+
+    def booster(self, horizon: int, member: str) -> lgb.Booster:
+        """The booster of ``member`` at ``horizon``, parsed on first use."""
+        key = (horizon, member)
+        if key not in self._boosters:
+            text = self.model_strings[horizon][member]
+            self._boosters[key] = lgb.Booster(model_str=text)
+        return self._boosters[key]
 
 
 @dataclass
@@ -140,7 +148,7 @@ class ForecastBundle:
             ``aqi_p10 <= aqi_pred <= aqi_p90``; the six band probabilities sum
             to 1. Stations without a model, or whose history does not reach
             ``issued_at``, are left out with a logged warning. A row whose last
-            observed AQI is too old for a change model has NaN values.
+            observed AQI is too old (``spec.last_aqi_hours``) has NaN values.
 
         Raises
         ------
@@ -192,19 +200,20 @@ class ForecastBundle:
     def _forecast_station(self, site_id: str, rows: pd.DataFrame) -> pd.DataFrame:
         """Forecast rows for one station's issue hours, all horizons."""
         model = self.stations[site_id]
-        base = rows["aqi_last"].to_numpy(dtype="float64")
         frames = []
         for horizon in self.horizons:
-            raw = model.booster(horizon).predict(
-                horizon_matrix(rows, horizon, self.spec), num_threads=1
-            )
-            mode = model.modes[horizon]
-            pred = raw + base if mode in ("change", "pooled") else raw
-            if mode == "pooled":
-                pred = pred + self._pooled_booster(horizon).predict(
-                    horizon_matrix(rows, horizon, self.spec), num_threads=1
+            x = horizon_matrix(rows, horizon, self.spec)
+            members = []
+            for member in model.members(horizon):
+                pooled = (
+                    self._pooled_booster(horizon).predict(x, num_threads=1)
+                    if member == "pooled"
+                    else None
                 )
-            pred = np.clip(pred, 0.0, None)
+                raw = model.booster(horizon, member).predict(x, num_threads=1)
+                start = offset(member, rows, horizon, pooled)
+                members.append(np.clip(raw + start, 0.0, None))
+            pred = np.mean(members, axis=0)
             quantiles = np.tile(model.quantiles[horizon], (len(rows), 1))
             p10, p90 = interval(pred, quantiles)
             bands = band_probabilities(pred, quantiles)
@@ -248,7 +257,6 @@ class ForecastBundle:
             "metadata": self.metadata,
             "stations": {
                 site: {
-                    "modes": {str(h): m for h, m in model.modes.items()},
                     "quantiles": {str(h): list(q) for h, q in model.quantiles.items()},
                     "trained_through": model.trained_through,
                 }
@@ -256,7 +264,7 @@ class ForecastBundle:
             },
         }
         for site, model in self.stations.items():
-            payload = {str(h): s for h, s in model.model_strings.items()}
+            payload = {str(h): m for h, m in model.model_strings.items()}
             with gzip.open(folder / "boosters" / f"{site}.json.gz", "wt") as handle:
                 json.dump(payload, handle)
         if self.pooled:
@@ -287,13 +295,17 @@ class ForecastBundle:
                 "Run `aqi-forecast train` to make one"
             )
         index = json.loads(index_path.read_text())
+        if index.get("format") != BUNDLE_FORMAT:
+            raise ModelNotFoundError(
+                f"{folder}: bundle format {index.get('format')}, this code reads "
+                f"format {BUNDLE_FORMAT}; retrain with `aqi-forecast train`"
+            )
         stations = {}
         for site, entry in index["stations"].items():
             with gzip.open(Path(folder) / "boosters" / f"{site}.json.gz", "rt") as f:
                 strings = {int(h): s for h, s in json.load(f).items()}
             stations[site] = StationModel(
                 model_strings=strings,
-                modes={int(h): m for h, m in entry["modes"].items()},
                 quantiles={int(h): q for h, q in entry["quantiles"].items()},
                 trained_through=entry["trained_through"],
             )

@@ -34,19 +34,19 @@ def train(
         bool,
         typer.Option(
             "--network",
-            help="Experimental: add the 5 nearest stations' features and start each "
-            "station from pooled network boosters (slower; see README).",
+            help="Experimental: add the 5 nearest stations' features (slower; the "
+            "service reads one station's history, see README).",
         ),
     ] = False,
 ) -> None:
-    """Train per-station LightGBM models (horizons 1..12), log them to MLflow,
+    """Train per-station LightGBM ensembles (horizons 1..12), log them to MLflow,
     register them and point ALIAS at the new version."""
     from features import FeatureSpec
     from forecasting.config import get_settings
     from forecasting.store import HourlyStore
     from training.train import run_training
 
-    recipe = {"spec": FeatureSpec(network_k=5), "pooled": True} if network else {}
+    recipe = {"spec": FeatureSpec(network_k=5)} if network else {}
     settings = get_settings(home)
     try:
         if not settings.store_dir.exists():

@@ -1,4 +1,4 @@
-"""Fit one station's boosters: one per horizon, time-ordered validation, calibration.
+"""Fit one station's boosters: each member at each horizon, validated in time order.
 
 This is the unit of work that :func:`training.train.train` runs in parallel, one
 station per worker process, each booster on one thread.
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features import FeatureSpec, horizon_matrix
+from features.scenarios import flat_base
 from training.intervals import residual_quantiles
 
 #: LightGBM parameters: small trees, few rounds, one thread per booster.
@@ -33,6 +34,12 @@ LGB_PARAMS = {
 NUM_BOOST_ROUND = 300
 EARLY_STOPPING_ROUNDS = 30
 
+#: The members of every station's forecast, each a booster per horizon that
+#: starts from a different place (see :func:`offset`); the forecast is their
+#: mean. Each member alone and every pair of them scored worse on the held-out
+#: week of the bundled data (README, "The models").
+MEMBERS = ("change", "flat", "pooled")
+
 #: Share of a station's issue hours (the latest ones) used for validation.
 VALID_FRACTION = 0.2
 #: Least rows to train and to validate one station's boosters.
@@ -45,8 +52,7 @@ class StationFit:
     """What fitting one station produced (model text, calibration, figures)."""
 
     site_id: str
-    model_strings: dict[int, str] = field(default_factory=dict)
-    modes: dict[int, str] = field(default_factory=dict)
+    model_strings: dict[int, dict[str, str]] = field(default_factory=dict)
     quantiles: dict[int, list[float]] = field(default_factory=dict)
     trained_through: str = ""
     valid_start: str = ""
@@ -74,20 +80,28 @@ def _booster(
     )
 
 
-def _offset(
+def offset(
     mode: str,
-    base: np.ndarray,
-    pooled: dict[int, tuple[np.ndarray, np.ndarray]] | None,
+    features: pd.DataFrame,
     horizon: int,
-    refit: bool,
+    pooled_change: np.ndarray | None = None,
 ) -> np.ndarray:
-    """What the booster's output is added to: 0, the last AQI, or the last AQI
-    plus the pooled change (of the early or the refit pooled booster)."""
+    """What a booster's output is added to, per mode.
+
+    ``"level"``: 0 (the booster predicts the AQI); ``"change"``: the last
+    observed AQI; ``"flat"``: the AQI the target hour would have if the air
+    stayed as last observed (:func:`features.scenarios.flat_base`);
+    ``"pooled"``: the last observed AQI plus the network booster's change
+    ``pooled_change``.
+    """
+    last = features["aqi_last"].to_numpy(dtype="float64")
     if mode == "level":
-        return np.zeros_like(base)
-    if mode == "pooled" and pooled is not None:
-        return base + pooled[horizon][1 if refit else 0]
-    return base
+        return np.zeros_like(last)
+    if mode == "flat":
+        return flat_base(features, horizon)
+    if mode == "pooled" and pooled_change is not None:
+        return last + pooled_change
+    return last
 
 
 def fit_station(
@@ -96,13 +110,13 @@ def fit_station(
     targets: pd.DataFrame,
     spec: FeatureSpec,
     horizons: tuple[int, ...],
-    target: str = "change",
+    members: tuple[str, ...] = MEMBERS,
     params: dict | None = None,
     num_boost_round: int = NUM_BOOST_ROUND,
     refit: bool = True,
     pooled: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> StationFit:
-    """Fit the boosters of one station for every horizon.
+    """Fit the boosters of one station: every member at every horizon.
 
     Parameters
     ----------
@@ -115,10 +129,9 @@ def fit_station(
         The feature spec of ``features``.
     horizons:
         Hours ahead to fit.
-    target:
-        ``"level"`` (predict the AQI), ``"change"`` (predict AQI minus the last
-        observed AQI) or ``"auto"`` (fit both, keep the lower validation MAE per
-        horizon).
+    members:
+        What each member booster starts from (:func:`offset`): ``"level"``,
+        ``"change"``, ``"flat"``, ``"pooled"``. The forecast is their mean.
     params:
         LightGBM parameters (default :data:`LGB_PARAMS`).
     num_boost_round:
@@ -128,17 +141,16 @@ def fit_station(
     pooled:
         Per horizon, the network booster's predicted change on these rows
         (from the booster fit on training rows, and from its refit; see
-        :func:`training.pooled.fit_pooled`). Given, the station's booster
-        starts from it: mode ``"pooled"``, target AQI minus the last observed
-        AQI minus the pooled change.
+        :func:`training.pooled.fit_pooled`). Needed by a ``"pooled"`` member;
+        without it that member is left out.
 
     Returns
     -------
     StationFit
-        Model strings, modes and residual quantiles per horizon, and one score
-        dict per horizon (validation MAE of the kept model, of both modes, and
-        of persistence on the same rows). ``skipped`` names why a station with
-        too little data got no model.
+        Model strings per horizon and member, residual quantiles of the
+        members' mean per horizon, and one score dict per horizon (validation
+        MAE of the mean, of each member, and of persistence on the same rows).
+        ``skipped`` names why a station with too little data got no model.
     """
     params = dict(params or LGB_PARAMS)
     result = StationFit(site_id=site_id)
@@ -159,6 +171,7 @@ def fit_station(
         y = targets[f"y_h{horizon:02d}"].to_numpy(dtype="float64")
         ok = np.isfinite(y) & np.isfinite(base)
         train_rows, valid_rows = ok & in_train, ok & in_valid
+        all_rows = ok & (in_train | in_valid)
         if train_rows.sum() < MIN_TRAIN_ROWS or valid_rows.sum() < MIN_VALID_ROWS:
             result.skipped = (
                 f"horizon {horizon}: {int(train_rows.sum())} train / "
@@ -166,56 +179,50 @@ def fit_station(
             )
             return result
         x = horizon_matrix(features, horizon, spec)
-        modes = ("level", "change") if target == "auto" else (target,)
-        if pooled is not None and horizon in pooled:
-            modes = ("pooled",)
-        best: tuple[float, str, lgb.Booster, np.ndarray] | None = None
+        early, final = (pooled or {}).get(horizon, (None, None))
         score = {"site_id": site_id, "horizon": horizon}
-        for mode in modes:
-            offset = _offset(mode, base, pooled, horizon, refit=False)
+        predictions, strings, rounds = [], {}, []
+        for member in members:
+            if member == "pooled" and early is None:
+                continue
+            start = offset(member, features, horizon, early)
             booster = _booster(
                 params,
                 x[train_rows],
-                (y - offset)[train_rows],
+                (y - start)[train_rows],
                 x[valid_rows],
-                (y - offset)[valid_rows],
+                (y - start)[valid_rows],
                 num_boost_round,
             )
-            pred = np.clip(
-                booster.predict(x[valid_rows], num_threads=1) + offset[valid_rows],
-                0.0,
-                None,
+            pred = booster.predict(x[valid_rows], num_threads=1) + start[valid_rows]
+            pred = np.clip(pred, 0.0, None)
+            score[f"val_mae_{member}"] = float(np.mean(np.abs(y[valid_rows] - pred)))
+            predictions.append(pred)
+            best = max(booster.best_iteration, 1)
+            rounds.append(best)
+            if refit:
+                start = offset(member, features, horizon, final)
+                booster = lgb.train(
+                    params,
+                    lgb.Dataset(x[all_rows], (y - start)[all_rows]),
+                    num_boost_round=best,
+                )
+            strings[member] = booster.model_to_string(
+                num_iteration=None if refit else best
             )
-            mae = float(np.mean(np.abs(y[valid_rows] - pred)))
-            score[f"val_mae_{mode}"] = mae
-            if best is None or mae < best[0]:
-                best = (mae, mode, booster, pred)
 
-        mae, mode, booster, pred = best
-        rounds = max(booster.best_iteration, 1)
-        if refit:
-            offset = _offset(mode, base, pooled, horizon, refit=True)
-            rows = ok & (in_train | in_valid)
-            booster = lgb.train(
-                params,
-                lgb.Dataset(x[rows], (y - offset)[rows]),
-                num_boost_round=rounds,
-            )
-            result.trained_through = issued[rows].iloc[-1].isoformat()
-        else:
-            result.trained_through = issued[train_rows].iloc[-1].isoformat()
-        result.model_strings[horizon] = booster.model_to_string(
-            num_iteration=rounds if not refit else None
-        )
-        result.modes[horizon] = mode
+        pred = np.mean(predictions, axis=0)
+        last_row = all_rows if refit else train_rows
+        result.trained_through = issued[last_row].iloc[-1].isoformat()
+        result.model_strings[horizon] = strings
         result.quantiles[horizon] = residual_quantiles(y[valid_rows] - pred).tolist()
         score.update(
-            mode=mode,
-            val_mae=mae,
+            members=",".join(strings),
+            val_mae=float(np.mean(np.abs(y[valid_rows] - pred))),
             persistence_mae=float(np.mean(np.abs(y[valid_rows] - base[valid_rows]))),
             n_train=int(train_rows.sum()),
             n_valid=int(valid_rows.sum()),
-            rounds=rounds,
+            rounds=int(np.mean(rounds)),
         )
         result.scores.append(score)
     return result

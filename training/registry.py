@@ -158,7 +158,6 @@ def log_training(
     exp = experiment_id(client, settings)
     meta = bundle.metadata
     table = scores.groupby("horizon")[["val_mae", "persistence_mae"]].mean()
-    modes = scores["mode"].value_counts().to_dict() if len(scores) else {}
     starts = sorted(valid_starts.values())
     params = {
         "stations": len(bundle.stations),
@@ -170,14 +169,12 @@ def log_training(
         "valid_start_latest": starts[-1] if starts else "",
         "valid_fraction": 0.2,
         "train_valid_gap_hours": max(bundle.horizons),
-        "target": meta["target"],
+        "members": ",".join(meta["members"]),
         "refit": meta["refit"],
         "num_boost_round": meta["num_boost_round"],
         "n_jobs": n_jobs,
         "features": len(meta["feature_names"]),
         "history_hours": bundle.history_hours,
-        "modes_level": modes.get("level", 0),
-        "modes_change": modes.get("change", 0),
     }
     params.update({f"lgb_{k}": v for k, v in meta["lightgbm"].items()})
     now = int(_time.time() * 1000)

@@ -1,23 +1,25 @@
 """Train every station's boosters from the hourly store and log them to MLflow.
 
-Design (direct strategy, per-station models):
+Design (direct strategy, per-station ensembles):
 
-* One LightGBM booster per station and horizon 1..12, each fed the window
-  features as of ``issued_at`` plus the calendar of its target hour. A direct
-  model per horizon never feeds its own errors back (no recursion), lets each
-  horizon pick its own features (the last AQI dominates at 1 h, the daily cycle
-  at 12 h), and trains in a fraction of a second on ~700 rows.
-* The target is the change of the AQI from the last observed AQI
-  (``target="change"``). Measured on the 84 stations (network mean validation
-  MAE over horizons 1..12): change 7.28, level 9.01, persistence 7.84; letting
-  each station and horizon pick (``target="auto"``) gave 7.20 at twice the
-  training time, and kept "change" for 877 of 1,008 boosters.
+* For every station and horizon 1..12, a small ensemble of LightGBM boosters,
+  each fed the window features as of ``issued_at``, the calendar of its target
+  hour and the scenario AQIs of its target hour (:mod:`features.scenarios`). A
+  direct model per horizon never feeds its own errors back (no recursion), and
+  lets each horizon pick its own signal.
+* The members differ in what their booster's output is added to
+  (:data:`training.fit.MEMBERS`): the last observed AQI (``change``), the AQI
+  the target hour would have if the air stayed as last observed (``flat``), and
+  the last AQI plus a network-wide booster's change trained on every station's
+  rows (``pooled``, :mod:`training.pooled`). The forecast is their mean.
+  Measured on the held-out week (README, "The models"): ``flat`` is best at 1-4
+  hours, ``change`` and ``pooled`` later, and the mean beats each of them.
 * Time-ordered split per station: the last 20 % of issue hours validate; training
   rows end 12 hours before the first validation hour, so no training target
   falls inside the validation period. Early stopping on the validation MAE,
   then a refit on all rows with the early-stopped number of rounds.
-* Validation residuals calibrate the intervals and band probabilities
-  (:mod:`training.intervals`).
+* Validation residuals of the ensemble mean calibrate the intervals and band
+  probabilities (:mod:`training.intervals`).
 * One thread per booster; stations train in parallel worker processes.
 """
 
@@ -35,7 +37,7 @@ from forecasting.config import Settings, get_settings
 from forecasting.errors import StoreError
 from forecasting.schema import HORIZONS
 from training.bundle import ForecastBundle, StationModel
-from training.fit import LGB_PARAMS, NUM_BOOST_ROUND, StationFit, fit_station
+from training.fit import LGB_PARAMS, MEMBERS, NUM_BOOST_ROUND, StationFit, fit_station
 from training.pooled import fit_pooled
 
 logger = logging.getLogger(__name__)
@@ -66,9 +68,9 @@ class TrainingResult:
     bundle:
         The trained bundle.
     scores:
-        One row per station and horizon: ``val_mae``, ``persistence_mae``,
-        ``val_mae_level``, ``val_mae_change``, ``mode``, ``n_train``,
-        ``n_valid``, ``rounds``.
+        One row per station and horizon: ``val_mae`` (the ensemble mean),
+        ``val_mae_<member>`` per member, ``persistence_mae``, ``members``,
+        ``n_train``, ``n_valid``, ``rounds``.
     skipped:
         Station id -> why it got no model.
     span:
@@ -147,27 +149,26 @@ def fit_network(
     spec: FeatureSpec = DEFAULT_SPEC,
     horizons: tuple[int, ...] = HORIZONS,
     n_jobs: int = 2,
-    target: str = "change",
+    members: tuple[str, ...] = MEMBERS,
     params: dict | None = None,
     num_boost_round: int = NUM_BOOST_ROUND,
     refit: bool = True,
     fit_stations: list[str] | None = None,
-    pooled: bool = False,
 ) -> tuple[list[StationFit], dict[str, float], dict[int, str]]:
     """Build features for every station and fit the stations in parallel.
 
     ``fit_stations`` limits the stations that get models (default: all in
     ``hourly``); the others still serve as neighbours of network features and
-    as rows of the pooled boosters. ``pooled``: first fit one network-wide
-    booster per horizon on every station's rows (:mod:`training.pooled`), and
-    start every station's booster from it.
+    as rows of the pooled boosters. With a ``"pooled"`` member, first fit one
+    network-wide booster per horizon on every station's rows
+    (:mod:`training.pooled`) that this member of every station starts from.
 
     Returns
     -------
     tuple
         The per-station :class:`training.fit.StationFit` list (station order),
         seconds spent on ``features``, ``pooled`` and ``fit``, and the pooled
-        model strings per horizon (empty without ``pooled``).
+        model strings per horizon (empty without a ``"pooled"`` member).
     """
     started = _time.perf_counter()
     features = build_features(hourly, spec)
@@ -175,6 +176,7 @@ def fit_network(
     seconds = {"features": _time.perf_counter() - started}
     strings: dict[int, str] = {}
     starts: dict[int, tuple] = {}
+    pooled = "pooled" in members
     if pooled:
         started = _time.perf_counter()
         strings, early, final = fit_pooled(features, future, spec, horizons)
@@ -196,7 +198,7 @@ def fit_network(
     kwargs = dict(
         spec=spec,
         horizons=horizons,
-        target=target,
+        members=members,
         params=params,
         num_boost_round=num_boost_round,
         refit=refit,
@@ -238,7 +240,6 @@ def bundle_from_fits(
     stations = {
         fit.site_id: StationModel(
             model_strings=fit.model_strings,
-            modes=fit.modes,
             quantiles=fit.quantiles,
             trained_through=fit.trained_through,
         )
@@ -285,13 +286,12 @@ def run_training(
     settings: Settings | None = None,
     spec: FeatureSpec = DEFAULT_SPEC,
     horizons: tuple[int, ...] = HORIZONS,
-    target: str = "change",
+    members: tuple[str, ...] = MEMBERS,
     params: dict | None = None,
     num_boost_round: int = NUM_BOOST_ROUND,
     refit: bool = True,
     lookback_days: int | None = 365,
     run_name: str | None = None,
-    pooled: bool = False,
 ) -> TrainingResult:
     """Train every station with enough data, log one MLflow run, register it.
 
@@ -309,14 +309,11 @@ def run_training(
         Worker processes (stations in parallel; one thread per booster).
     settings:
         Where MLflow lives (default :func:`forecasting.config.get_settings`).
-    spec, horizons, target, params, num_boost_round, refit, lookback_days:
+    spec, horizons, members, params, num_boost_round, refit, lookback_days:
         See :func:`fit_network`, :func:`training.fit.fit_station` and
         :func:`read_training_data`.
     run_name:
         MLflow run name.
-    pooled:
-        Start every station's boosters from network-wide ones (see
-        :func:`fit_network`).
 
     Returns
     -------
@@ -333,10 +330,11 @@ def run_training(
 
     settings = settings or get_settings()
     spec = with_positions(spec, store)
-    # Network features and pooled boosters read every station's hours; only
-    # ``stations`` get models.
+    # Network features read every station's hours; only ``stations`` get
+    # models. The pooled boosters learn from the stations trained.
+    network = spec.network_k > 0
     hourly = read_training_data(
-        store, None if spec.network_k else stations, end, lookback_days
+        store, None if network else stations, end, lookback_days
     )
     span = (hourly["time"].min(), hourly["time"].max())
     logger.info(
@@ -351,12 +349,11 @@ def run_training(
         spec,
         horizons,
         n_jobs,
-        target,
+        members,
         params,
         num_boost_round,
         refit,
-        fit_stations=stations if spec.network_k or pooled else None,
-        pooled=pooled,
+        fit_stations=stations if network else None,
     )
     skipped = {fit.site_id: fit.skipped for fit in fits if fit.skipped is not None}
     for site, why in skipped.items():
@@ -372,9 +369,8 @@ def run_training(
         "span": [span[0].isoformat(), span[1].isoformat()],
         "lightgbm": lgb_params,
         "num_boost_round": num_boost_round,
-        "target": target,
+        "members": list(members),
         "refit": refit,
-        "pooled": pooled,
         "feature_names": feature_names(spec),
     }
     bundle = bundle_from_fits(fits, spec, horizons, metadata, pooled_strings)
