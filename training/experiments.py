@@ -2,8 +2,9 @@
 
 :class:`GlobalModel` is one booster per horizon for the whole network, with the
 station as a categorical feature, on the same feature rows as the per-station
-bundle (:func:`features.build_features`). It predicts the change from the last
-observed AQI (``target="change"``) or the level, and takes its p10/p90 and band
+bundle (:func:`features.build_features`). Its booster's output is added to what
+``target`` names, as for a per-station member (:func:`training.fit.offset`:
+``"change"``, ``"flat"`` or ``"level"``), and it takes its p10/p90 and band
 probabilities from the validation residuals of each horizon (pooled over
 stations), through :mod:`training.intervals`. It has the bundle's ``forecast``
 face, so :func:`training.backtest.run_backtest` scores it on the same rows.
@@ -29,6 +30,7 @@ from features import targets as feature_targets
 from forecasting.config import TIMEZONE, Settings
 from forecasting.schema import HORIZONS
 from training.bundle import FORECAST_COLUMNS
+from training.fit import offset
 from training.intervals import (
     BAND_COLUMNS,
     band_probabilities,
@@ -118,11 +120,10 @@ class GlobalModel:
         if rows.empty:
             return pd.DataFrame(columns=list(FORECAST_COLUMNS))
 
-        base = rows["aqi_last"].to_numpy(dtype="float64")
         parts = []
         for horizon, booster in self.boosters.items():
             raw = booster.predict(self._matrix(rows, horizon))
-            pred = np.clip(raw + base if self.target == "change" else raw, 0, None)
+            pred = np.clip(raw + offset(self.target, rows, horizon), 0, None)
             quantiles = np.tile(self.quantiles[horizon], (len(rows), 1))
             low, high = interval(np.nan_to_num(pred), quantiles)
             frame = pd.DataFrame(
@@ -170,10 +171,10 @@ def train_global(
     Raises
     ------
     ValueError
-        When ``target`` is neither ``change`` nor ``level``.
+        When ``target`` is not ``change``, ``flat`` or ``level``.
     """
-    if target not in ("change", "level"):
-        raise ValueError(f"target {target!r}: use 'change' or 'level'")
+    if target not in ("change", "flat", "level"):
+        raise ValueError(f"target {target!r}: use 'change', 'flat' or 'level'")
     started = clock.perf_counter()
     params = dict(params or GLOBAL_PARAMS)
     features = build_features(hourly)
@@ -181,13 +182,11 @@ def train_global(
     codes = {site: i for i, site in enumerate(sorted(features["site_id"].unique()))}
     model = GlobalModel({}, {}, codes, target)
     cut = features["issued_at"].quantile(1 - valid_fraction)
-    base = features["aqi_last"].to_numpy(dtype="float64")
     station = len(feature_matrix_names(model.spec)) - 1
 
     for horizon in horizons:
         y = truth[f"y_h{horizon:02d}"].to_numpy(dtype="float64")
-        if target == "change":
-            y = y - base
+        y = y - offset(target, features, horizon)
         ok = ~np.isnan(y)
         x = model._matrix(features, horizon)
         train = ok & (features["issued_at"] < cut).to_numpy()
