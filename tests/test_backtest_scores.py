@@ -121,7 +121,10 @@ def test_mean_over_horizons_weighs_each_horizon_equally(scored):
 
     assert mae["model"] == pytest.approx((40 / 3 + 2) / 2)
     assert mae["persistence"] == pytest.approx((67 / 4 + 0) / 2)
-    assert figures["skill_mean"] == pytest.approx(1 - mae["model"] / (67 / 8))
+    # Skill on the model's rows: persistence errs 10, 30, 22 there at 1 h
+    # (not on the row the model skipped), 0 at 2 h.
+    assert figures["persistence_mae_model_rows"] == pytest.approx((62 / 3 + 0) / 2)
+    assert figures["skill_mean"] == pytest.approx(1 - mae["model"] / (31 / 3))
     assert figures["n_expected"] == 6
     assert figures["n_scored"] == 4
 

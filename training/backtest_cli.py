@@ -133,7 +133,8 @@ def _print_horizons(console, result) -> None:
     head = result.headline
     console.print(
         f"mean MAE h1-12: model {head['mae_mean']:.2f}, persistence "
-        f"{head['persistence_mae_mean']:.2f}; skill {head['skill_mean']:.3f}; "
+        f"{head['persistence_mae_mean']:.2f} ({head['persistence_mae_model_rows']:.2f} "
+        f"on the model's rows); skill {head['skill_mean']:.3f}; "
         f"rows scored {int(head['n_scored'])} of {int(head['n_expected'])}"
     )
 

@@ -278,8 +278,9 @@ def _markdown(result: BacktestResult, figures: dict[str, Path], csv: Path) -> st
         f"{head['persistence_mae_mean']:.2f}, same hour yesterday "
         f"{head['same_hour_yesterday_mae_mean']:.2f}, climatology "
         f"{head['climatology_mae_mean']:.2f}",
-        f"- skill against persistence (1 - MAE ratio): {head['skill_mean']:.3f} "
-        "(goal >= 0.10)",
+        f"- skill against persistence (1 - MAE ratio, on the model's rows, where "
+        f"persistence's mean MAE is {head['persistence_mae_model_rows']:.2f}): "
+        f"{head['skill_mean']:.3f} (goal >= 0.10)",
         f"- p10-p90 coverage by horizon: {head['coverage_min']:.2f} to "
         f"{head['coverage_max']:.2f} (goal 0.70-0.90)",
         f"- CSI of AQI > 100: model {_fmt(head['csi']) or 'n/a'}, persistence "

@@ -102,14 +102,18 @@ def _interval_and_bands(group: pd.DataFrame) -> dict:
     }
 
 
-def _skill(observed: np.ndarray, predicted: np.ndarray, persistence: np.ndarray):
-    """1 - MAE / MAE of persistence on the rows where all three exist."""
+def _skill(
+    observed: np.ndarray, predicted: np.ndarray, persistence: np.ndarray
+) -> dict:
+    """1 - MAE / MAE of persistence, and that persistence MAE, both on the rows
+    where all three exist (a model that skips hard rows gains nothing)."""
     common = ~np.isnan(predicted) & ~np.isnan(persistence) & ~np.isnan(observed)
     if not common.any():
-        return float("nan")
+        return {"skill": float("nan"), "persistence_mae": float("nan")}
     mae = np.abs(predicted[common] - observed[common]).mean()
     mae_p = np.abs(persistence[common] - observed[common]).mean()
-    return float(1 - mae / mae_p) if mae_p else float("nan")
+    skill = float(1 - mae / mae_p) if mae_p else float("nan")
+    return {"skill": skill, "persistence_mae": float(mae_p)}
 
 
 def _score_group(group: pd.DataFrame) -> list[dict]:
@@ -122,7 +126,7 @@ def _score_group(group: pd.DataFrame) -> list[dict]:
         row["n_observed"] = int((~np.isnan(observed)).sum())
         row |= _errors(observed, predicted)
 
-        row["skill"] = _skill(observed, predicted, persistence)
+        row |= _skill(observed, predicted, persistence)
         row |= critical_success_index(observed, predicted)
         if name == "model":
             row |= _interval_and_bands(group)
@@ -145,9 +149,10 @@ def score_table(scored: pd.DataFrame, by: str | None = "horizon") -> pd.DataFram
     pandas.DataFrame
         One row per group and predictor: the group key, ``predictor``,
         ``n_expected``, ``n_observed``, ``n_predicted``, ``n_scored``, ``mae``,
-        ``rmse``, ``bias``, ``band_hit``, ``skill``, ``hits``, ``misses``,
-        ``false_alarms``, ``csi`` and, for the model, ``coverage``, ``width``
-        (mean p90 - p10) and ``brier``.
+        ``rmse``, ``bias``, ``band_hit``, ``skill`` and ``persistence_mae``
+        (persistence's MAE on the rows the predictor was scored on), ``hits``,
+        ``misses``, ``false_alarms``, ``csi`` and, for the model, ``coverage``,
+        ``width`` (mean p90 - p10) and ``brier``.
 
     Raises
     ------
@@ -182,8 +187,10 @@ def headline(by_horizon: pd.DataFrame, overall: pd.DataFrame) -> dict[str, float
     Returns
     -------
     dict
-        ``mae_mean`` (model MAE averaged over horizons), ``<baseline>_mae_mean``,
-        ``skill_mean`` (1 - model over persistence mean MAE), ``coverage_min`` and
+        ``mae_mean`` (model MAE averaged over horizons), ``<baseline>_mae_mean``
+        (each on the rows it forecast), ``skill_mean`` (1 - model mean MAE over
+        persistence's mean MAE on the model's rows, ``persistence_mae_model_rows``),
+        ``coverage_min`` and
         ``coverage_max`` over horizons, ``csi`` and ``persistence_csi`` (pooled),
         ``brier`` (pooled) and ``n_expected`` / ``n_scored`` (model, pooled).
     """
@@ -192,7 +199,9 @@ def headline(by_horizon: pd.DataFrame, overall: pd.DataFrame) -> dict[str, float
     pooled = overall.set_index("predictor")
     figures = {"mae_mean": float(mae["model"])}
     figures |= {f"{name}_mae_mean": float(mae[name]) for name in BASELINES}
-    figures["skill_mean"] = float(1 - mae["model"] / mae["persistence"])
+    same_rows = float(model["persistence_mae"].mean())
+    figures["persistence_mae_model_rows"] = same_rows
+    figures["skill_mean"] = float(1 - mae["model"] / same_rows)
     figures["coverage_min"] = float(model["coverage"].min())
     figures["coverage_max"] = float(model["coverage"].max())
     figures["csi"] = float(pooled.loc["model", "csi"])
