@@ -60,3 +60,11 @@ def test_band_probabilities_sum_to_one_and_reach_every_band():
     assert probs[0, 0] == 1.0  # AQI 0 +- 30: all "good"
     assert probs[1, :2] == pytest.approx([0.5, 0.5])
     assert probs.argmax(axis=1).tolist() == [0, 0, 2, 3, 4, 5]
+
+
+def test_widening_scales_every_residual_quantile():
+    widened = residual_quantiles(EVEN, widening=1.5)
+    assert widened == pytest.approx(1.5 * EVEN)
+    # an interval around 40 from residuals -10..10: p10 = 40 - 8 x 1.5
+    low, high = interval(np.array([40.0]), widened[None, :])
+    assert (low[0], high[0]) == pytest.approx((28.0, 52.0))

@@ -54,7 +54,8 @@ def test_training_logs_one_run_with_metrics_params_and_artifacts(trained, settin
         assert f"val_mae_h{horizon:02d}" in run.data.metrics
         assert f"persistence_mae_h{horizon:02d}" in run.data.metrics
     assert run.data.params["stations"] == "3"
-    assert run.data.params["data_first_hour"] == "2026-07-03T22:00:00+08:00"
+    # 仁武's first yearly file: the older years train too.
+    assert run.data.params["data_first_hour"] == "2002-01-01T01:00:00+08:00"
     assert run.data.params["data_last_hour"] == "2026-08-08T23:00:00+08:00"
     assert run.data.params["lgb_num_threads"] == "1"
     artifacts = {a.path for a in client.list_artifacts(trained.run_id)}
@@ -68,6 +69,14 @@ def test_validation_mae_beats_persistence_on_average(trained):
     assert len(trained.scores) == 3 * 12
     assert table["val_mae"].mean() < table["persistence_mae"].mean()
     assert (trained.scores["n_valid"] >= 48).all()
+
+
+def test_old_years_add_training_rows_and_validation_stays_in_2026(trained):
+    rows = trained.scores.set_index(["site_id", "horizon"])
+    # 仁武 trains on 2002-2013 as well: ~100 times the rows of a 2026-only station.
+    assert rows.loc[("49", 1), "n_train"] > 80 * rows.loc[("1", 1), "n_train"]
+    # ... and validates on the last fifth of its 2026 hours, as the others do.
+    assert abs(rows.loc[("49", 1), "n_valid"] - rows.loc[("1", 1), "n_valid"]) < 24
 
 
 def test_registered_model_has_the_alias(trained, settings):

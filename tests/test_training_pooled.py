@@ -9,6 +9,7 @@ import pytest
 from features import FeatureSpec
 from forecasting.config import Settings
 from training.bundle import ForecastBundle
+from training.fit import MEMBERS, horizon_members
 from training.pooled import split_masks
 from training.train import run_training
 
@@ -84,3 +85,27 @@ def test_pooled_split_validates_each_stations_last_fifth():
     # Station 2: 5 usable hours, the last one validates.
     assert in_valid[10:].tolist() == [False] * 4 + [True]
     assert in_train[10:].tolist() == [True] * 2 + [False] * 3
+
+
+def test_pooled_split_validates_on_recent_days_and_trains_on_old_years():
+    # A multi-year station: 10 hours of 2005 and 10 hours of 2026.
+    old = pd.date_range("2005-03-01", periods=10, freq="h", tz="Asia/Taipei")
+    new = pd.date_range("2026-07-01", periods=10, freq="h", tz="Asia/Taipei")
+    features = pd.DataFrame(
+        {"site_id": ["49"] * 20, "issued_at": list(old) + list(new)}
+    )
+    in_train, in_valid = split_masks(features, pd.Series([True] * 20), gap_hours=2)
+    # A fifth of the 2026 hours validate (not a fifth of all 20 hours) ...
+    assert in_valid.tolist() == [False] * 18 + [True] * 2
+    # ... and the 2005 hours train, with the 2026 hours up to the gap.
+    assert in_train.tolist() == [True] * 16 + [False] * 4
+
+
+def test_flat_member_joins_the_network_ones_for_the_first_four_hours_only():
+    assert horizon_members(MEMBERS, 1) == ["network", "pooled", "flat"]
+    assert horizon_members(MEMBERS, 4) == ["network", "pooled", "flat"]
+    assert horizon_members(MEMBERS, 5) == ["network", "pooled"]
+    assert horizon_members(MEMBERS, 12) == ["network", "pooled"]
+    # without a network booster, or asked for alone, a member serves every hour
+    assert horizon_members(MEMBERS, 12, pooled=False) == ["flat"]
+    assert horizon_members(("change", "flat"), 8) == ["change"]

@@ -28,7 +28,7 @@ from features import FeatureSpec, build_features, feature_names, horizon_matrix
 from forecasting.config import TIMEZONE
 from forecasting.errors import ModelNotFoundError, ValidationError
 from forecasting.schema import HORIZONS
-from training.fit import offset
+from training.fit import NETWORK_MEMBERS, offset
 from training.intervals import BAND_COLUMNS, band_probabilities, interval
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class StationModel:
     model_strings:
         Per horizon, LightGBM model text per ensemble member; the member names
         what its booster's output is added to (:func:`training.fit.offset`).
+        ``"network"`` has no booster of its own (empty text).
     quantiles:
         Residual quantiles of the members' mean per horizon, 21 values each.
     trained_through:
@@ -207,10 +208,14 @@ class ForecastBundle:
             for member in model.members(horizon):
                 pooled = (
                     self._pooled_booster(horizon).predict(x, num_threads=1)
-                    if member == "pooled"
+                    if member in NETWORK_MEMBERS
                     else None
                 )
-                raw = model.booster(horizon, member).predict(x, num_threads=1)
+                raw = (
+                    0.0  # the network booster's forecast alone
+                    if member == "network"
+                    else model.booster(horizon, member).predict(x, num_threads=1)
+                )
                 start = offset(member, rows, horizon, pooled)
                 members.append(np.clip(raw + start, 0.0, None))
             pred = np.mean(members, axis=0)

@@ -33,10 +33,12 @@ from training.bundle import FORECAST_COLUMNS
 from training.fit import offset
 from training.intervals import (
     BAND_COLUMNS,
+    WIDENING,
     band_probabilities,
     interval,
     residual_quantiles,
 )
+from training.pooled import split_masks
 
 logger = logging.getLogger(__name__)
 
@@ -154,14 +156,14 @@ def train_global(
     target: str = "change",
     params: dict | None = None,
     num_boost_round: int = 300,
-    valid_fraction: float = 0.2,
     horizons: tuple[int, ...] = HORIZONS,
 ) -> GlobalModel:
     """Train one booster per horizon on every station's rows of ``hourly``.
 
-    The latest ``valid_fraction`` of issue hours is held out for early stopping
-    and for the residual quantiles; the booster is then refitted on all rows
-    with the early-stopped number of rounds.
+    Each station's latest issue hours are held out for early stopping and for
+    the residual quantiles, as for the champion
+    (:func:`training.pooled.split_masks`); the booster is then refitted on all
+    rows with the early-stopped number of rounds.
 
     Returns
     -------
@@ -181,7 +183,8 @@ def train_global(
     truth = feature_targets(features, horizons)
     codes = {site: i for i, site in enumerate(sorted(features["site_id"].unique()))}
     model = GlobalModel({}, {}, codes, target)
-    cut = features["issued_at"].quantile(1 - valid_fraction)
+    usable = features["aqi_last"].notna() & truth.notna().any(axis=1)
+    in_train, in_valid = split_masks(features, usable, max(horizons))
     station = len(feature_matrix_names(model.spec)) - 1
 
     for horizon in horizons:
@@ -189,8 +192,7 @@ def train_global(
         y = y - offset(target, features, horizon)
         ok = ~np.isnan(y)
         x = model._matrix(features, horizon)
-        train = ok & (features["issued_at"] < cut).to_numpy()
-        valid = ok & ~train
+        train, valid = ok & in_train, ok & in_valid
         data = lgb.Dataset(x[train], y[train], categorical_feature=[station])
         check = lgb.Dataset(x[valid], y[valid], reference=data)
         booster = lgb.train(
@@ -201,7 +203,7 @@ def train_global(
             callbacks=[lgb.early_stopping(20, verbose=False)],
         )
         pred = booster.predict(x[valid])
-        model.quantiles[horizon] = residual_quantiles(y[valid] - pred)
+        model.quantiles[horizon] = residual_quantiles(y[valid] - pred, WIDENING)
         full = lgb.Dataset(x[ok], y[ok], categorical_feature=[station])
         rounds = max(booster.best_iteration, 1)
         model.boosters[horizon] = lgb.train(params, full, num_boost_round=rounds)
@@ -246,7 +248,8 @@ def run_experiment(
     settings:
         Where MLflow lives.
     train_end:
-        Last hour the global models train on.
+        Last hour the global models train on; they read the store as the
+        champion's training does (:func:`training.train.read_training_data`).
     start, end:
         Backtest issue hours.
     models:
@@ -271,8 +274,9 @@ def run_experiment(
     from training.report import write_report
 
     if models is None:
-        last = pd.Timestamp(train_end)
-        hourly = store.read(start=last - pd.Timedelta(days=365), end=last)
+        from training.train import read_training_data
+
+        hourly = read_training_data(store, end=train_end)
         models = {"champion": load_bundle("champion", settings)}
         for target in targets:
             models[f"global-{target}"] = train_global(hourly, target=target)

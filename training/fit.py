@@ -14,7 +14,7 @@ import pandas as pd
 
 from features import FeatureSpec, horizon_matrix
 from features.scenarios import flat_base
-from training.intervals import residual_quantiles
+from training.intervals import WIDENING, residual_quantiles
 
 #: LightGBM parameters: small trees, few rounds, one thread per booster.
 LGB_PARAMS = {
@@ -34,14 +34,26 @@ LGB_PARAMS = {
 NUM_BOOST_ROUND = 300
 EARLY_STOPPING_ROUNDS = 30
 
-#: The members of every station's forecast, each a booster per horizon that
-#: starts from a different place (see :func:`offset`); the forecast is their
-#: mean. Each member alone and every pair of them scored worse on the held-out
-#: week of the bundled data (README, "The models").
-MEMBERS = ("change", "flat", "pooled")
+#: The members of every station's forecast; the forecast is their mean. Each
+#: is a station booster per horizon that starts from a different place (see
+#: :func:`offset`), except ``network``: the network booster's forecast alone,
+#: with no station booster. ``network`` and ``pooled`` (the station's booster
+#: on top of the network's) serve every horizon, so the station's correction
+#: counts half; ``flat`` joins them for the first hours
+#: (:data:`MEMBER_HORIZONS`). Chosen on two held-out weeks (README, "The
+#: models").
+MEMBERS = ("network", "pooled", "flat")
+#: Hours ahead that a member is fit for, when not every horizon.
+MEMBER_HORIZONS = {"flat": (1, 2, 3, 4)}
+#: Members that start from the network booster (they need one).
+NETWORK_MEMBERS = ("network", "pooled")
 
-#: Share of a station's issue hours (the latest ones) used for validation.
+#: Share of a station's recent issue hours (the latest ones) used for validation.
 VALID_FRACTION = 0.2
+#: Days before a station's last hour that count as recent: validation rows are
+#: drawn from them only, so the older years of a multi-year station add
+#: training rows without moving its validation period back in time.
+RECENT_DAYS = 365
 #: Least rows to train and to validate one station's boosters.
 MIN_TRAIN_ROWS = 168
 MIN_VALID_ROWS = 48
@@ -91,17 +103,29 @@ def offset(
     ``"level"``: 0 (the booster predicts the AQI); ``"change"``: the last
     observed AQI; ``"flat"``: the AQI the target hour would have if the air
     stayed as last observed (:func:`features.scenarios.flat_base`);
-    ``"pooled"``: the last observed AQI plus the network booster's change
-    ``pooled_change``.
+    ``"pooled"`` and ``"network"``: the last observed AQI plus the network
+    booster's change ``pooled_change``.
     """
     last = features["aqi_last"].to_numpy(dtype="float64")
     if mode == "level":
         return np.zeros_like(last)
     if mode == "flat":
         return flat_base(features, horizon)
-    if mode == "pooled" and pooled_change is not None:
+    if mode in NETWORK_MEMBERS and pooled_change is not None:
         return last + pooled_change
     return last
+
+
+def horizon_members(
+    members: tuple[str, ...], horizon: int, pooled: bool = True
+) -> list[str]:
+    """The members fit at ``horizon``: those of ``members`` whose
+    :data:`MEMBER_HORIZONS` hold it, else all of them (a member asked for alone
+    serves every horizon); :data:`NETWORK_MEMBERS` only when a network
+    booster exists."""
+    usable = [m for m in members if m not in NETWORK_MEMBERS or pooled]
+    chosen = [m for m in usable if horizon in MEMBER_HORIZONS.get(m, (horizon,))]
+    return chosen or usable
 
 
 def fit_station(
@@ -131,7 +155,8 @@ def fit_station(
         Hours ahead to fit.
     members:
         What each member booster starts from (:func:`offset`): ``"level"``,
-        ``"change"``, ``"flat"``, ``"pooled"``. The forecast is their mean.
+        ``"change"``, ``"flat"``, ``"pooled"``, ``"network"``, each fit at the
+        horizons of :func:`horizon_members`. The forecast is their mean.
     params:
         LightGBM parameters (default :data:`LGB_PARAMS`).
     num_boost_round:
@@ -141,8 +166,8 @@ def fit_station(
     pooled:
         Per horizon, the network booster's predicted change on these rows
         (from the booster fit on training rows, and from its refit; see
-        :func:`training.pooled.fit_pooled`). Needed by a ``"pooled"`` member;
-        without it that member is left out.
+        :func:`training.pooled.fit_pooled`). Needed by ``"pooled"`` and
+        ``"network"``; without it these members are left out.
 
     Returns
     -------
@@ -161,7 +186,10 @@ def fit_station(
         result.skipped = f"{int(usable.sum())} usable issue hours"
         return result
 
-    valid_start = issued[usable].iloc[int(usable.sum() * (1 - VALID_FRACTION))]
+    recent = usable & (issued > issued.iloc[-1] - pd.Timedelta(days=RECENT_DAYS))
+    if recent.sum() < MIN_VALID_ROWS:
+        recent = usable
+    valid_start = issued[recent].iloc[int(recent.sum() * (1 - VALID_FRACTION))]
     gap = pd.Timedelta(hours=max(horizons))
     in_train = (issued + gap < valid_start).to_numpy()
     in_valid = (issued >= valid_start).to_numpy()
@@ -182,10 +210,15 @@ def fit_station(
         early, final = (pooled or {}).get(horizon, (None, None))
         score = {"site_id": site_id, "horizon": horizon}
         predictions, strings, rounds = [], {}, []
-        for member in members:
-            if member == "pooled" and early is None:
-                continue
+        for member in horizon_members(members, horizon, early is not None):
             start = offset(member, features, horizon, early)
+            if member == "network":
+                # No booster of its own: the network booster's forecast.
+                pred = np.clip(start[valid_rows], 0.0, None)
+                score["val_mae_network"] = float(np.mean(np.abs(y[valid_rows] - pred)))
+                predictions.append(pred)
+                strings[member] = ""
+                continue
             booster = _booster(
                 params,
                 x[train_rows],
@@ -215,14 +248,15 @@ def fit_station(
         last_row = all_rows if refit else train_rows
         result.trained_through = issued[last_row].iloc[-1].isoformat()
         result.model_strings[horizon] = strings
-        result.quantiles[horizon] = residual_quantiles(y[valid_rows] - pred).tolist()
+        residuals = y[valid_rows] - pred
+        result.quantiles[horizon] = residual_quantiles(residuals, WIDENING).tolist()
         score.update(
             members=",".join(strings),
             val_mae=float(np.mean(np.abs(y[valid_rows] - pred))),
             persistence_mae=float(np.mean(np.abs(y[valid_rows] - base[valid_rows]))),
             n_train=int(train_rows.sum()),
             n_valid=int(valid_rows.sum()),
-            rounds=int(np.mean(rounds)),
+            rounds=int(np.mean(rounds)) if rounds else 0,
         )
         result.scores.append(score)
     return result

@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from features import FeatureSpec, horizon_matrix
-from training.fit import EARLY_STOPPING_ROUNDS, MIN_TRAIN_ROWS, VALID_FRACTION
+from training.fit import (
+    EARLY_STOPPING_ROUNDS,
+    MIN_TRAIN_ROWS,
+    RECENT_DAYS,
+    VALID_FRACTION,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,18 +55,18 @@ def split_masks(
     -------
     tuple
         Boolean arrays ``in_train`` and ``in_valid`` on ``features``' rows: the
-        last :data:`VALID_FRACTION` of each station's usable issue hours
-        validate, training rows end ``gap_hours`` before them.
+        last :data:`VALID_FRACTION` of each station's usable issue hours of its
+        last :data:`RECENT_DAYS` days validate, training rows (older years
+        included) end ``gap_hours`` before them.
     """
     issued = features["issued_at"]
-    rank = usable.groupby(features["site_id"], sort=False).cumsum()
-    total = usable.groupby(features["site_id"], sort=False).transform("sum")
-    first_valid = (rank > (total * (1 - VALID_FRACTION)).astype(int)) & usable
-    start = (
-        issued.where(first_valid)
-        .groupby(features["site_id"], sort=False)
-        .transform("min")
-    )
+    site = features["site_id"]
+    last = issued.groupby(site, sort=False).transform("max")
+    recent = usable & (issued > last - pd.Timedelta(days=RECENT_DAYS))
+    rank = recent.groupby(site, sort=False).cumsum()
+    total = recent.groupby(site, sort=False).transform("sum")
+    first_valid = (rank > (total * (1 - VALID_FRACTION)).astype(int)) & recent
+    start = issued.where(first_valid).groupby(site, sort=False).transform("min")
     in_valid = (issued >= start).to_numpy()
     in_train = (issued + pd.Timedelta(hours=gap_hours) < start).to_numpy()
     return in_train, in_valid

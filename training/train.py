@@ -2,23 +2,27 @@
 
 Design (direct strategy, per-station ensembles):
 
-* For every station and horizon 1..12, a small ensemble of LightGBM boosters,
-  each fed the window features as of ``issued_at``, the calendar of its target
-  hour and the scenario AQIs of its target hour (:mod:`features.scenarios`). A
-  direct model per horizon never feeds its own errors back (no recursion), and
-  lets each horizon pick its own signal.
-* The members differ in what their booster's output is added to
-  (:data:`training.fit.MEMBERS`): the last observed AQI (``change``), the AQI
-  the target hour would have if the air stayed as last observed (``flat``), and
-  the last AQI plus a network-wide booster's change trained on every station's
-  rows (``pooled``, :mod:`training.pooled`). The forecast is their mean.
-  Measured on the held-out week (README, "The models"): ``flat`` is best at 1-4
-  hours, ``change`` and ``pooled`` later, and the mean beats each of them.
-* Time-ordered split per station: the last 20 % of issue hours validate; training
-  rows end 12 hours before the first validation hour, so no training target
-  falls inside the validation period. Early stopping on the validation MAE,
-  then a refit on all rows with the early-stopped number of rounds.
-* Validation residuals of the ensemble mean calibrate the intervals and band
+* For every station and horizon 1..12, LightGBM boosters fed the window
+  features as of ``issued_at``, the calendar of its target hour and the
+  scenario AQIs of its target hour (:mod:`features.scenarios`). A direct model
+  per horizon never feeds its own errors back (no recursion), and lets each
+  horizon pick its own signal.
+* A network-wide booster per horizon learns the change from the last AQI on
+  every station's rows (:mod:`training.pooled`); each station's own booster
+  starts from it and corrects it on the station's rows (``pooled``). For the
+  first three hours a second station booster, which starts from the AQI the
+  target hour would have if the air stayed as last observed (``flat``), joins
+  it and the forecast is their mean (:data:`training.fit.MEMBERS`,
+  :data:`training.fit.MEMBER_HORIZONS`; README, "The models").
+* Every stored year trains: the multi-year stations' older years (仁武 since
+  2002, ...) add rows to the network-wide booster and to their own boosters.
+* Time-ordered split per station: the last 20 % of the issue hours of its last
+  365 days validate; training rows end 12 hours before the first validation
+  hour, so no training target falls inside the validation period. Early
+  stopping on the validation MAE, then a refit on all rows with the
+  early-stopped number of rounds.
+* Validation residuals of the ensemble mean, widened by
+  :data:`training.intervals.WIDENING`, calibrate the intervals and band
   probabilities (:mod:`training.intervals`).
 * One thread per booster; stations train in parallel worker processes.
 """
@@ -37,7 +41,14 @@ from forecasting.config import Settings, get_settings
 from forecasting.errors import StoreError
 from forecasting.schema import HORIZONS
 from training.bundle import ForecastBundle, StationModel
-from training.fit import LGB_PARAMS, MEMBERS, NUM_BOOST_ROUND, StationFit, fit_station
+from training.fit import (
+    LGB_PARAMS,
+    MEMBERS,
+    NETWORK_MEMBERS,
+    NUM_BOOST_ROUND,
+    StationFit,
+    fit_station,
+)
 from training.pooled import fit_pooled
 
 logger = logging.getLogger(__name__)
@@ -105,7 +116,7 @@ def read_training_data(
     store: HourlySource,
     stations: list[str] | None = None,
     end: str | pd.Timestamp | None = None,
-    lookback_days: int | None = 365,
+    lookback_days: int | None = None,
 ) -> pd.DataFrame:
     """Read the hourly history to train on.
 
@@ -118,9 +129,10 @@ def read_training_data(
     end:
         Last hour to use (inclusive); ``None`` for all.
     lookback_days:
-        Keep only this many days before each station's last hour (older years
-        of the multi-year stations are far from today's network); ``None``
-        keeps everything.
+        Keep only this many days before each station's last hour; ``None``
+        (the default) keeps everything: the older years of the multi-year
+        stations train the boosters too (validation stays on each station's
+        recent days, :data:`training.fit.RECENT_DAYS`).
 
     Returns
     -------
@@ -159,16 +171,16 @@ def fit_network(
 
     ``fit_stations`` limits the stations that get models (default: all in
     ``hourly``); the others still serve as neighbours of network features and
-    as rows of the pooled boosters. With a ``"pooled"`` member, first fit one
-    network-wide booster per horizon on every station's rows
-    (:mod:`training.pooled`) that this member of every station starts from.
+    as rows of the pooled boosters. With a ``"pooled"`` or ``"network"`` member,
+    first fit one network-wide booster per horizon on every station's rows
+    (:mod:`training.pooled`) that these members of every station start from.
 
     Returns
     -------
     tuple
         The per-station :class:`training.fit.StationFit` list (station order),
         seconds spent on ``features``, ``pooled`` and ``fit``, and the pooled
-        model strings per horizon (empty without a ``"pooled"`` member).
+        model strings per horizon (empty without such a member).
     """
     started = _time.perf_counter()
     features = build_features(hourly, spec)
@@ -176,7 +188,7 @@ def fit_network(
     seconds = {"features": _time.perf_counter() - started}
     strings: dict[int, str] = {}
     starts: dict[int, tuple] = {}
-    pooled = "pooled" in members
+    pooled = any(member in NETWORK_MEMBERS for member in members)
     if pooled:
         started = _time.perf_counter()
         strings, early, final = fit_pooled(features, future, spec, horizons)
@@ -212,10 +224,15 @@ def fit_network(
         from joblib import Parallel, delayed
         from joblib.externals.loky import get_reusable_executor
 
+        # Longest histories first (仁武's 24 years), so that no worker is
+        # left with one long station after the others are done.
+        longest_first = sorted(jobs, key=lambda job: -len(job[1]))
         fits = Parallel(n_jobs=n_jobs, backend="loky")(
             delayed(fit_station)(site, f, y, pooled=station_start(f.index), **kwargs)
-            for site, f, y in jobs
+            for site, f, y in longest_first
         )
+        order = {site: i for i, (site, _, _) in enumerate(jobs)}
+        fits.sort(key=lambda fit: order[fit.site_id])
         # The workers would otherwise idle on ~270 MB each while `run` serves.
         get_reusable_executor().shutdown(wait=True)
     seconds["fit"] = _time.perf_counter() - started
@@ -290,7 +307,7 @@ def run_training(
     params: dict | None = None,
     num_boost_round: int = NUM_BOOST_ROUND,
     refit: bool = True,
-    lookback_days: int | None = 365,
+    lookback_days: int | None = None,
     run_name: str | None = None,
 ) -> TrainingResult:
     """Train every station with enough data, log one MLflow run, register it.
