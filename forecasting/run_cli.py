@@ -54,7 +54,7 @@ def run(
         if retrain or not has_alias("champion", settings=settings):
             console.print(
                 f"[bold]2/3[/] training every station ({jobs} stations at a time; "
-                "a few minutes on 2 cores)"
+                "about 11 minutes on 2 cores)"
             )
             run_id = train(store, alias="champion", n_jobs=jobs, settings=settings)
             console.print(f"      MLflow run {run_id} registered as champion")
