@@ -144,6 +144,20 @@ def test_missing_alias_says_to_train(settings):
         load_bundle("no-such-alias", settings=settings)
 
 
+def test_experiment_with_an_unknown_model_fails_before_training(sample_store, settings):
+    from training.experiments import run_experiment
+
+    with pytest.raises(ModelNotFoundError, match="'no-such-alias'"):
+        run_experiment(
+            sample_store,
+            settings,
+            "2026-08-01 23:00",
+            "2026-08-02 00:00",
+            "2026-08-02 03:00",
+            model="no-such-alias",
+        )
+
+
 def test_bundle_trained_on_other_features_is_refused_by_name(trained, tmp_path):
     folder = trained.bundle.save(tmp_path / "bundle")
     index = json.loads((folder / "bundle.json").read_text())

@@ -238,6 +238,7 @@ def run_experiment(
     models: dict | None = None,
     out_dir=None,
     targets: tuple[str, ...] = ("change",),
+    model: str = "champion",
 ) -> pd.DataFrame:
     """Backtest the champion and global models on the same week; log each.
 
@@ -253,12 +254,15 @@ def run_experiment(
     start, end:
         Backtest issue hours.
     models:
-        Name -> loaded model with a ``forecast`` method; default the registry's
-        champion plus one global model per entry of ``targets`` trained here.
+        Name -> loaded model with a ``forecast`` method; default ``model`` from
+        the registry plus one global model per entry of ``targets`` trained here.
     out_dir:
         Folder for each backtest's CSV and report (default: not written).
     targets:
         Targets of the global models trained when ``models`` is None.
+    model:
+        Registry alias, version or run id of the per-station bundle compared
+        when ``models`` is None.
 
     Returns
     -------
@@ -276,13 +280,13 @@ def run_experiment(
     if models is None:
         from training.train import read_training_data
 
+        models = {model: load_bundle(model, settings)}  # fails before training
         hourly = read_training_data(store, end=train_end)
-        models = {"champion": load_bundle("champion", settings)}
         for target in targets:
             models[f"global-{target}"] = train_global(hourly, target=target)
     rows = []
-    for name, model in models.items():
-        result = run_backtest(store, start, end, model=name, bundle=model)
+    for name, loaded in models.items():
+        result = run_backtest(store, start, end, model=name, bundle=loaded)
         files = []
         if out_dir is not None:
             path = Path(out_dir) / f"{name}.csv"
