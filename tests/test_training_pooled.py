@@ -9,8 +9,7 @@ import pytest
 from features import FeatureSpec
 from forecasting.config import Settings
 from training.bundle import ForecastBundle
-from training.fit import MEMBERS, horizon_members
-from training.pooled import split_masks
+from training.fit import MEMBERS, horizon_members, split_masks
 from training.train import run_training
 
 pytestmark = pytest.mark.slow

@@ -30,7 +30,7 @@ from features import targets as feature_targets
 from forecasting.config import TIMEZONE, Settings
 from forecasting.schema import HORIZONS
 from training.bundle import FORECAST_COLUMNS
-from training.fit import offset
+from training.fit import offset, split_masks
 from training.intervals import (
     BAND_COLUMNS,
     WIDENING,
@@ -38,7 +38,6 @@ from training.intervals import (
     interval,
     residual_quantiles,
 )
-from training.pooled import split_masks
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +161,7 @@ def train_global(
 
     Each station's latest issue hours are held out for early stopping and for
     the residual quantiles, as for the champion
-    (:func:`training.pooled.split_masks`); the booster is then refitted on all
+    (:func:`training.fit.split_masks`); the booster is then refitted on all
     rows with the early-stopped number of rounds.
 
     Returns

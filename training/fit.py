@@ -72,6 +72,33 @@ class StationFit:
     skipped: str | None = None
 
 
+def split_masks(
+    features: pd.DataFrame, usable: pd.Series, gap_hours: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-station time-ordered train and validation masks (of ``fit_station``,
+    of the network boosters and of the global experiment).
+
+    Returns
+    -------
+    tuple
+        Boolean arrays ``in_train`` and ``in_valid`` on ``features``' rows: the
+        last :data:`VALID_FRACTION` of each station's usable issue hours of its
+        last :data:`RECENT_DAYS` days validate, training rows (older years
+        included) end ``gap_hours`` before them.
+    """
+    issued = features["issued_at"]
+    site = features["site_id"]
+    last = issued.groupby(site, sort=False).transform("max")
+    recent = usable & (issued > last - pd.Timedelta(days=RECENT_DAYS))
+    rank = recent.groupby(site, sort=False).cumsum()
+    total = recent.groupby(site, sort=False).transform("sum")
+    first_valid = (rank > (total * (1 - VALID_FRACTION)).astype(int)) & recent
+    start = issued.where(first_valid).groupby(site, sort=False).transform("min")
+    in_valid = (issued >= start).to_numpy()
+    in_train = (issued + pd.Timedelta(hours=gap_hours) < start).to_numpy()
+    return in_train, in_valid
+
+
 def _booster(
     params: dict,
     x_train: np.ndarray,
@@ -186,14 +213,8 @@ def fit_station(
         result.skipped = f"{int(usable.sum())} usable issue hours"
         return result
 
-    recent = usable & (issued > issued.iloc[-1] - pd.Timedelta(days=RECENT_DAYS))
-    if recent.sum() < MIN_VALID_ROWS:
-        recent = usable
-    valid_start = issued[recent].iloc[int(recent.sum() * (1 - VALID_FRACTION))]
-    gap = pd.Timedelta(hours=max(horizons))
-    in_train = (issued + gap < valid_start).to_numpy()
-    in_valid = (issued >= valid_start).to_numpy()
-    result.valid_start = valid_start.isoformat()
+    in_train, in_valid = split_masks(features, usable, max(horizons))
+    result.valid_start = issued[in_valid].min().isoformat()
 
     for horizon in horizons:
         y = targets[f"y_h{horizon:02d}"].to_numpy(dtype="float64")

@@ -18,9 +18,9 @@ QUANTILE_LEVELS = np.linspace(0.0, 1.0, 21)
 #: validation days are the ones the boosters stopped early on, and the week
 #: that follows differs from them more than they differ from each other: on a
 #: held-out week (trained to 2026-07-25, forecast 07-26..08-01) the plain
-#: residuals' p10-p90 covered 73-79 % of outcomes (by horizon), not 80 %; times
-#: 1.2 they covered 79-84 %. Picked on that week, checked on the next one
-#: (README, "The models").
+#: residuals' p10-p90 of the previous, three-member ensemble covered 73-79 % of
+#: outcomes (by horizon), not 80 %; times 1.2, 79-84 %. Picked on that week,
+#: checked with today's members on the next one (README, "The models").
 WIDENING = 1.2
 
 #: AQI bands (column name, upper edge). AQI is published as an integer, so a

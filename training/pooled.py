@@ -18,12 +18,7 @@ import numpy as np
 import pandas as pd
 
 from features import FeatureSpec, horizon_matrix
-from training.fit import (
-    EARLY_STOPPING_ROUNDS,
-    MIN_TRAIN_ROWS,
-    RECENT_DAYS,
-    VALID_FRACTION,
-)
+from training.fit import EARLY_STOPPING_ROUNDS, MIN_TRAIN_ROWS, split_masks
 
 logger = logging.getLogger(__name__)
 
@@ -44,32 +39,6 @@ POOLED_PARAMS = {
     "deterministic": True,
 }
 POOLED_ROUNDS = 200
-
-
-def split_masks(
-    features: pd.DataFrame, usable: pd.Series, gap_hours: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-station time-ordered train and validation masks (as ``fit_station``).
-
-    Returns
-    -------
-    tuple
-        Boolean arrays ``in_train`` and ``in_valid`` on ``features``' rows: the
-        last :data:`VALID_FRACTION` of each station's usable issue hours of its
-        last :data:`RECENT_DAYS` days validate, training rows (older years
-        included) end ``gap_hours`` before them.
-    """
-    issued = features["issued_at"]
-    site = features["site_id"]
-    last = issued.groupby(site, sort=False).transform("max")
-    recent = usable & (issued > last - pd.Timedelta(days=RECENT_DAYS))
-    rank = recent.groupby(site, sort=False).cumsum()
-    total = recent.groupby(site, sort=False).transform("sum")
-    first_valid = (rank > (total * (1 - VALID_FRACTION)).astype(int)) & recent
-    start = issued.where(first_valid).groupby(site, sort=False).transform("min")
-    in_valid = (issued >= start).to_numpy()
-    in_train = (issued + pd.Timedelta(hours=gap_hours) < start).to_numpy()
-    return in_train, in_valid
 
 
 def fit_pooled(

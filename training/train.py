@@ -9,11 +9,12 @@ Design (direct strategy, per-station ensembles):
   horizon pick its own signal.
 * A network-wide booster per horizon learns the change from the last AQI on
   every station's rows (:mod:`training.pooled`); each station's own booster
-  starts from it and corrects it on the station's rows (``pooled``). For the
-  first three hours a second station booster, which starts from the AQI the
-  target hour would have if the air stayed as last observed (``flat``), joins
-  it and the forecast is their mean (:data:`training.fit.MEMBERS`,
-  :data:`training.fit.MEMBER_HORIZONS`; README, "The models").
+  starts from it and corrects it on the station's rows (``pooled``). The
+  forecast is the mean of the network booster alone (``network``), ``pooled``
+  and, for the first four hours, a station booster that starts from the AQI
+  the target hour would have if the air stayed as last observed (``flat``)
+  (:data:`training.fit.MEMBERS`, :data:`training.fit.MEMBER_HORIZONS`; README,
+  "The models").
 * Every stored year trains: the multi-year stations' older years (仁武 since
   2002, ...) add rows to the network-wide booster and to their own boosters.
 * Time-ordered split per station: the last 20 % of the issue hours of its last
